@@ -1,0 +1,47 @@
+"""The `backprop-edu` command: a click group; each subcommand lives in a module beside this one.
+
+The CLI holds no maths: it parses options, calls the package, and prints.
+Errors a user can cause become one line on stderr and a non-zero exit code,
+never a traceback (set BACKPROP_EDU_DEBUG=1 to see one anyway).
+Heavy imports (matplotlib) happen inside the commands that draw, so that
+`backprop-edu --help` answers at once.
+"""
+
+import os
+import sys
+
+import click
+
+from backprop_edu import __version__
+
+
+class Group(click.Group):
+    """A click group that turns any uncaught error into one clear line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as error:  # noqa: BLE001 -- the CLI's last line of defence
+            if os.environ.get("BACKPROP_EDU_DEBUG"):
+                raise
+            message = str(error) or type(error).__name__
+            if not isinstance(error, (ValueError, TypeError, OSError)):
+                message = f"{type(error).__name__}: {message}"
+            raise click.ClickException(message) from None
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="backprop-edu")
+def main():
+    """Backpropagation as the four equations: train networks and watch the gradient flow.
+
+    \b
+    Start here:
+      backprop-edu train                 train on the shipped digits data
+      backprop-edu COMMAND --help        what a command does, and its options
+    """

@@ -1,0 +1,222 @@
+"""A network: layers in order, and a loss. It orders the passes; the layers do the maths.
+
+    net = Network([Dense(2, 2, activation="relu"),
+                   Dense(2, 1, activation="identity")], loss="half_mse")
+    Y_hat = net.forward(X)     # X: (m, n_in), one row per sample -> (m, n_out)
+    J = net.backward(Y)        # BP1 from the loss, then BP2..BP4 layer by layer
+
+Data crosses this boundary as rows = samples, as numpy users expect; inside,
+the batch is columns (H_0 = Xᵀ), so that every layer's code is the equation.
+The conversion happens here and nowhere else.
+
+backward() runs the chain of the four equations from the top down:
+
+    δ^(L) = ∇_{a_L} J                       BP1 (the loss)
+    for l = L, ..., 1:
+        δ^(l) = φ'(a_l) ⊙ ∂J/∂h_l           BP2 (layer l)
+        ∇W_l, ∇b_l                           BP3, BP4 (layer l)
+        ∂J/∂h_{l−1} = W_lᵀ δ^(l)             handed down to layer l − 1
+
+A network is saved to, and loaded from, one .npz file (architecture as JSON
+plus one array per parameter); nothing is pickled.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from backprop_edu.layers import Dense
+from backprop_edu.losses import get_loss
+from backprop_edu.residual import Residual
+
+FILE_FORMAT = "backprop-edu network, version 1"
+
+
+class Network:
+    """Layers applied in order, and a loss (half_mse or softmax_cross_entropy).
+
+    Network([Dense(64, 32), Dense(32, 10, activation="identity")],
+            loss="softmax_cross_entropy") classifies 64 features into 10 classes.
+    ``metadata`` is a JSON-serialisable dict saved with the network (e.g. the
+    feature scaling a CLI applied before training).
+    """
+
+    def __init__(self, layers, loss="half_mse", metadata=None):
+        layers = list(layers)
+        if not layers:
+            raise ValueError("a Network needs at least one layer")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Dense):
+                raise TypeError(f"layer {i + 1} is {layer!r}: expected a Dense or Residual layer")
+        for lower, upper in zip(layers, layers[1:]):
+            if upper.n_in != lower.n_out:
+                raise ValueError(
+                    f"layer widths do not chain: {lower!r} gives {lower.n_out} outputs "
+                    f"but the next layer {upper!r} expects n_in={upper.n_in}")
+        dtypes = {layer.dtype for layer in layers}
+        if len(dtypes) > 1:
+            raise TypeError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}")
+        self.layers = layers
+        self.loss = get_loss(loss)
+        self.dtype = layers[0].dtype
+        self.metadata = dict(metadata or {})
+        self.output = None    # H_L of the last forward pass, (n_out, m)
+        self._delta_L = None  # the loss's δ^(L), (n_out, m), reused from batch to batch
+
+    @property
+    def n_in(self):
+        return self.layers[0].n_in
+
+    @property
+    def n_out(self):
+        return self.layers[-1].n_out
+
+    def __repr__(self):
+        inner = ",\n ".join(repr(layer) for layer in self.layers)
+        return f"Network([{inner}],\n loss={self.loss.name!r})"
+
+    # -- forward ---------------------------------------------------------------
+
+    def _inputs(self, X):
+        """Check X (m × n_in, rows = samples) and turn it into H_0 = Xᵀ, in the network's dtype."""
+        X = np.asarray(X)
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"X must hold numbers, got an array of dtype {X.dtype}")
+        if X.ndim != 2:
+            raise ValueError(
+                f"X must be 2-D (samples × features), got shape {X.shape}; "
+                "for a single sample use X.reshape(1, -1)")
+        if X.shape[1] != self.n_in:
+            raise ValueError(
+                f"X has {X.shape[1]} features per sample but the first layer expects "
+                f"n_in={self.n_in}")
+        if X.shape[0] == 0:
+            raise ValueError("X has no samples (0 rows)")
+        return X.astype(self.dtype, copy=False).T  # H_0: one column per sample (a view)
+
+    def forward_columns(self, H):
+        """H_0 (n_in × m) -> H_L (n_out × m), through every layer. Returns the last layer's buffer."""
+        for layer in self.layers:
+            H = layer.forward(H)
+        self.output = H
+        return H
+
+    def forward(self, X):
+        """X (m × n_in) -> Ŷ (m × n_out): the network's output for every sample (a new array)."""
+        return self.forward_columns(self._inputs(X)).T.copy()
+
+    # -- loss and backward -----------------------------------------------------
+
+    def _targets(self, Y, m):
+        """Check Y against the last forward pass's m samples and put it in columns."""
+        Y = np.asarray(Y)
+        if self.loss.classification and Y.ndim == 1:
+            if Y.dtype.kind == "f" and np.all(np.mod(Y, 1) == 0):
+                Y = Y.astype(np.int64)
+            if Y.dtype.kind not in "iu":
+                raise TypeError(
+                    f"labels for {self.loss.name} must be integers 0..{self.n_out - 1}, "
+                    f"got dtype {Y.dtype}")
+            if Y.shape[0] != m:
+                raise ValueError(f"Y has {Y.shape[0]} labels but the forward pass had {m} samples")
+            if Y.min() < 0 or Y.max() >= self.n_out:
+                raise ValueError(
+                    f"labels must lie in 0..{self.n_out - 1} (the network has {self.n_out} "
+                    f"outputs), got labels from {Y.min()} to {Y.max()}")
+            return Y
+        if Y.dtype.kind not in "biuf":
+            raise TypeError(f"Y must hold numbers, got an array of dtype {Y.dtype}")
+        if Y.ndim == 1 and self.n_out == 1:
+            Y = Y.reshape(-1, 1)
+        if Y.shape != (m, self.n_out):
+            what = "integer labels of shape (m,) or one-hot rows" if self.loss.classification \
+                else "targets"
+            raise ValueError(
+                f"Y has shape {Y.shape} but the network needs {what} of shape "
+                f"({m}, {self.n_out}) for the {m} samples of the forward pass")
+        return Y.astype(self.dtype, copy=False).T
+
+    def _loss_and_delta(self, Y):
+        """J of the last forward pass, with δ^(L) = ∇_{a_L} J written into self._delta_L (BP1)."""
+        output = self.output
+        if output is None:
+            raise ValueError("backward() called before forward(): run net.forward(X) first")
+        m = output.shape[1]
+        targets = self._targets(Y, m)
+        if self._delta_L is None or self._delta_L.shape != output.shape:
+            self._delta_L = np.empty_like(output)
+        return self.loss.value_and_delta(output, targets, self._delta_L)  # BP1
+
+    def backward(self, Y):
+        """BP1 from the loss, then BP2, BP3, BP4 in every layer, top down. Returns the mean loss J."""
+        J = self._loss_and_delta(Y)
+        grad = self._delta_L  # ∂J/∂h_L: the output layer is linear, so this is δ^(L)
+        for i in range(len(self.layers) - 1, -1, -1):
+            grad = self.layers[i].backward(grad, propagate=i > 0)  # ∂J/∂h_{l−1} = W_lᵀ δ^(l)
+        return J
+
+    def compute_loss(self, X, Y):
+        """The mean loss J on (X, Y), without computing gradients."""
+        self.forward_columns(self._inputs(X))
+        return self._loss_and_delta(Y)
+
+    def predict(self, X):
+        """Class labels (argmax of the output) for a classification loss, else the outputs."""
+        Y_hat = self.forward(X)
+        return Y_hat.argmax(axis=1) if self.loss.classification else Y_hat
+
+    # -- save and load ---------------------------------------------------------
+
+    def save(self, path):
+        """Write architecture, parameters and metadata to one .npz file, atomically."""
+        architecture = {"format": FILE_FORMAT, "loss": self.loss.name, "dtype": str(self.dtype),
+                        "layers": [layer.config() for layer in self.layers],
+                        "metadata": self.metadata}
+        arrays = {"architecture": np.array(json.dumps(architecture))}
+        for l, layer in enumerate(self.layers, start=1):
+            arrays[f"W_{l}"], arrays[f"b_{l}"] = layer.W, layer.b
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(f"cannot save to {path}: directory {directory} does not exist")
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a network saved by save(); identical parameters, identical predictions."""
+        not_a_network = f"{path} is not a saved backprop-edu network"
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no such file: {path}") from None
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+            raise ValueError(f"{not_a_network} ({error})") from None
+        try:
+            architecture = json.loads(str(arrays["architecture"]))
+            if architecture.get("format") != FILE_FORMAT:
+                raise ValueError("unknown format")
+            layers = []
+            for l, config in enumerate(architecture["layers"], start=1):
+                kind = {"Dense": Dense, "Residual": Residual}[config["type"]]
+                args = (config["n_in"],) if kind is Residual else (config["n_in"], config["n_out"])
+                layer = kind(*args, activation=config["activation"], init=config["init"],
+                             rng=0, dtype=architecture["dtype"])
+                W, b = arrays[f"W_{l}"], arrays[f"b_{l}"]
+                if W.shape != layer.W.shape or b.shape != layer.b.shape:
+                    raise ValueError(f"layer {l} parameters have the wrong shape")
+                layer.W[...] = W
+                layer.b[...] = b
+                layers.append(layer)
+            return cls(layers, loss=architecture["loss"], metadata=architecture.get("metadata"))
+        except (KeyError, ValueError, TypeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{not_a_network} ({error})") from None
