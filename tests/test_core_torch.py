@@ -1,0 +1,123 @@
+"""PyTorch autograd as an independent oracle for the loss, grad_W, grad_b, and the optimisers."""
+
+import numpy as np
+import pytest
+
+from backprop_edu import Adam, Dense, Momentum, Network, Residual, SGD
+from backprop_edu.activations import ACTIVATIONS
+
+torch = pytest.importorskip("torch", reason="PyTorch (the gradient oracle) is not installed")
+F = torch.nn.functional
+
+TORCH_ACTIVATIONS = {
+    "identity": lambda a: a,
+    "relu": torch.relu,
+    "leaky_relu": lambda a: F.leaky_relu(a, 0.01),
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "softplus": lambda a: torch.logaddexp(torch.zeros_like(a), a),
+}
+
+
+def torch_loss(net, X, Y):
+    """The same network, written directly in PyTorch, rows = samples: J and the parameter tensors."""
+    params = [(torch.tensor(layer.W, requires_grad=True), torch.tensor(layer.b, requires_grad=True))
+              for layer in net.layers]
+    h = torch.tensor(X)
+    for layer, (W, b) in zip(net.layers, params):
+        branch = TORCH_ACTIVATIONS[layer.activation.name](h @ W.T + b)
+        h = h + branch if isinstance(layer, Residual) else branch
+    if net.loss.name == "half_mse":
+        J = 0.5 * ((h - torch.tensor(Y)) ** 2).sum(dim=1).mean()
+    else:
+        J = F.cross_entropy(h, torch.tensor(Y))
+    J.backward()
+    return J.item(), params
+
+
+@pytest.mark.parametrize("loss", ["half_mse", "softmax_cross_entropy"])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_gradients_and_loss_agree_with_pytorch_autograd(activation, loss):
+    rng = np.random.default_rng(abs(hash((activation, loss))) % 2**32)
+    for trial in range(3):
+        widths = [int(n) for n in rng.integers(2, 9, size=int(rng.integers(2, 5)))]
+        layers = [Dense(n_in, n_out, activation=activation, rng=rng)
+                  for n_in, n_out in zip(widths[:-1], widths[1:])]
+        if trial == 2:
+            layers.append(Residual(widths[-1], activation=activation, rng=rng))
+        layers.append(Dense(widths[-1], 4, activation="identity", rng=rng))
+        for layer in layers:
+            layer.b[...] = 0.1 * rng.standard_normal(layer.n_out)
+        net = Network(layers, loss=loss)
+        m = int(rng.integers(1, 17))
+        X = rng.standard_normal((m, widths[0]))
+        Y = rng.integers(0, 4, m) if loss == "softmax_cross_entropy" else rng.standard_normal((m, 4))
+
+        net.forward(X)
+        J = net.backward(Y)
+        J_torch, params = torch_loss(net, X, Y)
+
+        assert J == pytest.approx(J_torch, rel=1e-8)
+        for layer, (W, b) in zip(net.layers, params):
+            np.testing.assert_allclose(layer.grad_W, W.grad.numpy(), rtol=1e-8, atol=1e-14)
+            np.testing.assert_allclose(layer.grad_b, b.grad.numpy(), rtol=1e-8, atol=1e-14)
+
+
+def test_float32_gradients_agree_with_pytorch_float32():
+    rng = np.random.default_rng(9)
+    net = Network([Dense(6, 8, activation="tanh", rng=rng, dtype=np.float32),
+                   Dense(8, 3, activation="identity", rng=rng, dtype=np.float32)],
+                  loss="softmax_cross_entropy")
+    X, Y = rng.standard_normal((10, 6)).astype(np.float32), rng.integers(0, 3, 10)
+    net.forward(X)
+    net.backward(Y)
+    _, params = torch_loss(net, X, Y)
+    for layer, (W, _) in zip(net.layers, params):
+        assert W.grad.dtype == torch.float32
+        np.testing.assert_allclose(layer.grad_W, W.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_extreme_preactivations_give_finite_values_like_pytorch():
+    a = np.array([[-1e4, -50.0, -1.0, 0.0, 1.0, 50.0, 1e4]])
+    for name in ("sigmoid", "softplus", "tanh"):
+        activation = ACTIVATIONS[name]
+        with np.errstate(over="raise", divide="raise", invalid="raise"):  # underflow to 0 is fine
+            h = activation.phi(a, np.empty_like(a))
+            d = activation.phi_prime(a, h, np.empty_like(a))
+        t = torch.tensor(a, requires_grad=True)
+        TORCH_ACTIVATIONS[name](t).sum().backward()
+        assert np.all(np.isfinite(h)) and np.all(np.isfinite(d))
+        np.testing.assert_allclose(h, TORCH_ACTIVATIONS[name](torch.tensor(a)).numpy(), rtol=1e-12)
+        np.testing.assert_allclose(d, t.grad.numpy(), rtol=1e-10, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ["sgd", "sgd_wd", "momentum", "nesterov", "adam", "adam_wd"])
+def test_optimisers_follow_pytorch_update_rules(name):
+    rng = np.random.default_rng(10)
+    net = Network([Dense(3, 5, activation="tanh", rng=rng), Dense(5, 2, activation="identity", rng=rng)],
+                  loss="half_mse")
+    params = [torch.tensor(p, requires_grad=True) for layer in net.layers for p in (layer.W, layer.b)]
+    ours, theirs = {
+        "sgd": (lambda: SGD(net, lr=0.1), lambda: torch.optim.SGD(params, lr=0.1)),
+        "sgd_wd": (lambda: SGD(net, lr=0.1, weight_decay=0.01),
+                   lambda: torch.optim.SGD(params, lr=0.1, weight_decay=0.01)),
+        "momentum": (lambda: Momentum(net, lr=0.1, momentum=0.9),
+                     lambda: torch.optim.SGD(params, lr=0.1, momentum=0.9)),
+        "nesterov": (lambda: Momentum(net, lr=0.1, momentum=0.8, nesterov=True, weight_decay=0.01),
+                     lambda: torch.optim.SGD(params, lr=0.1, momentum=0.8, nesterov=True, weight_decay=0.01)),
+        "adam": (lambda: Adam(net, lr=0.01), lambda: torch.optim.Adam(params, lr=0.01)),
+        "adam_wd": (lambda: Adam(net, lr=0.01, weight_decay=0.1),
+                    lambda: torch.optim.Adam(params, lr=0.01, weight_decay=0.1)),
+    }[name]
+    ours, theirs = ours(), theirs()
+    X, Y = rng.standard_normal((8, 3)), rng.standard_normal((8, 2))
+    for _ in range(5):
+        net.forward(X)
+        net.backward(Y)
+        ours.step()
+        theirs.zero_grad()
+        h = torch.tanh(torch.tensor(X) @ params[0].T + params[1]) @ params[2].T + params[3]
+        (0.5 * ((h - torch.tensor(Y)) ** 2).sum(dim=1).mean()).backward()
+        theirs.step()
+    for p_ours, p_torch in zip([p for layer in net.layers for p in (layer.W, layer.b)], params):
+        np.testing.assert_allclose(p_ours, p_torch.detach().numpy(), rtol=1e-10, atol=1e-12)
