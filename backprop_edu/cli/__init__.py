@@ -45,3 +45,8 @@ def main():
       backprop-edu train                 train on the shipped digits data
       backprop-edu COMMAND --help        what a command does, and its options
     """
+
+
+from backprop_edu.cli.example import example  # noqa: E402
+
+main.add_command(example)

@@ -1,0 +1,116 @@
+"""`backprop-edu example`: the textbook's worked example, every step printed and named.
+
+The numbers come from backprop_edu.example, which runs the real Network; this
+module only parses options and prints.
+"""
+
+import json
+from fractions import Fraction
+
+import click
+
+from backprop_edu.activations import ACTIVATIONS
+from backprop_edu.example import as_data, format_value, on_kink, worked_example
+from backprop_edu.gradcheck import gradcheck
+
+EQUATION_LABELS = {"forward": "", "loss": "", "chain": "", "φ'": ""}
+
+
+def parse_number(text, option):
+    """'2', '-1', '0.5', '1/2' or '1e-3' -> a float; a one-line error otherwise."""
+    try:
+        return float(Fraction(text.strip()))
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise click.ClickException(
+            f"{option} {text!r} is not a finite number: write e.g. 2, -1, 0.5 or 1/2") from None
+
+
+def parse_x(text):
+    """'2,-1' -> (2.0, -1.0): exactly two numbers, the network's two inputs."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise click.ClickException(
+            f"--x needs 2 comma-separated numbers (the network has 2 inputs), "
+            f"got {len(parts)}: {text!r}; e.g. --x 2,-1")
+    return tuple(parse_number(part, "--x value") for part in parts)
+
+
+def print_steps(title, steps):
+    click.echo(title)
+    for step in steps:
+        label = EQUATION_LABELS.get(step.equation, step.equation)
+        left = f"{step.symbol} = {step.formula}"
+        click.echo(f"  {label:<4}  {left:<28} = {format_value(step.value)}")
+
+
+@click.command("example")
+@click.option("--x", "x_text", default="2,-1", show_default=True, metavar="X1,X2",
+              help="The input x: two numbers, e.g. 2,-1 or 0.5,1/3.")
+@click.option("--y", "y_text", default="1", show_default=True, metavar="Y",
+              help="The target y: one number.")
+@click.option("--activation", default="relu", show_default=True,
+              help=f"The hidden layer's φ: {', '.join(ACTIVATIONS)}.")
+@click.option("--json", "as_json", is_flag=True, default=False,
+              help="Print the same quantities as JSON data instead of text.")
+@click.option("--check", is_flag=True, default=False,
+              help="Also compare backprop's gradients with finite differences (gradcheck).")
+def example(x_text, y_text, activation, as_json, check):
+    """Walk through the textbook's worked example: a 2-2-1 network, one sample.
+
+    \b
+    x = (2, -1), y = 1, W1 = [[1, -1], [1/2, 2]], b1 = (0, -1),
+    W2 = [[1, -2]], b2 = 1/2, hidden layer φ = ReLU, linear output,
+    loss L = ½(ŷ − y)².
+
+    It runs through the real Network and prints the forward pass (a1, h1, ŷ, L)
+    and the backward pass (BP1, BP3/BP4 for layer 2, ∂L/∂h1 = W2ᵀ δ⁽²⁾,
+    φ'(a1) and BP2, BP3/BP4 for layer 1), each line named after its equation.
+    Numbers are exact fractions where the float is one (25/8), else decimals.
+
+    \b
+    Try:  backprop-edu example --activation sigmoid
+          backprop-edu example --x 1,1 --check     (a1 lands on ReLU's kink)
+    """
+    x = parse_x(x_text)
+    y = parse_number(y_text, "--y")
+    result = worked_example(x, y, activation)  # a ValueError names a wrong activation
+    kinks = on_kink(result)
+    report = gradcheck(result.network, result.X, result.Y) if check else None
+
+    if as_json:
+        data = as_data(result)
+        if report is not None:
+            data["gradcheck"] = {
+                "eps": report.eps,
+                "max_error": report.max_error,
+                "layers": [{"layer": row.layer, "shape": list(row.shape),
+                            "max_error_W": row.max_error_W, "max_error_b": row.max_error_b}
+                           for row in report.rows],
+                "kinks": kinks,
+            }
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+
+    hidden, output = result.network.layers
+    click.echo(f"The worked example: a 2-2-1 network, hidden φ = {result.activation}, "
+               "linear output, L = ½(ŷ − y)²")
+    click.echo(f"  x  = {format_value(result.X[0])}    y  = {format_value(result.Y[0, 0])}")
+    click.echo(f"  W1 = {format_value(hidden.W)}    b1 = {format_value(hidden.b)}")
+    click.echo(f"  W2 = {format_value(output.W)}    b2 = {format_value(output.b[0])}")
+    click.echo()
+    print_steps("Forward pass", result.forward)
+    click.echo()
+    print_steps("Backward pass", result.backward)
+    for i in kinks:
+        click.echo(f"\nnote: a1_{i + 1} = 0 is ReLU's kink: φ'(0) has no value, and the code "
+                   "uses the subgradient φ'(0) = 0 (leaky_relu: 0.01)")
+    if report is not None:
+        click.echo("\nFinite-difference check (gradcheck)")
+        click.echo(str(report))
+        if report.ok(1e-6):
+            click.echo("backprop and finite differences agree")
+        elif kinks:
+            click.echo("they disagree at the kink: there the central difference averages "
+                       "the slopes on both sides, while backprop uses φ'(0)")
+        else:
+            click.echo("they DISAGREE: a bug in a backward pass?")

@@ -1,0 +1,223 @@
+"""The textbook's worked example: one sample through a 2-2-1 network, every quantity named.
+
+The classic hand calculation (a ReLU hidden layer, a linear output, loss ½(ŷ − y)²):
+
+    x = (2, −1),  y = 1
+    W1 = [[1, −1], [1/2, 2]],  b1 = (0, −1)       hidden layer, φ = ReLU
+    W2 = [[1, −2]],            b2 = 1/2           output layer, linear
+
+    forward   a1 = W1 x + b1 = (3, −2)     h1 = φ(a1) = (3, 0)
+              ŷ = a2 = W2 h1 + b2 = 7/2    L = ½(ŷ − y)² = 25/8
+    backward  δ⁽²⁾ = ŷ − y = 5/2                          BP1
+              ∂L/∂W2 = δ⁽²⁾ h1ᵀ = [[15/2, 0]]             BP3
+              ∂L/∂b2 = δ⁽²⁾ = 5/2                         BP4
+              ∂L/∂h1 = W2ᵀ δ⁽²⁾ = (5/2, −5)
+              δ⁽¹⁾ = φ'(a1) ⊙ ∂L/∂h1 = (1, 0) ⊙ (5/2, −5) = (5/2, 0)   BP2
+              ∂L/∂W1 = δ⁽¹⁾ xᵀ = [[5, −5/2], [0, 0]]       BP3
+              ∂L/∂b1 = δ⁽¹⁾ = (5/2, 0)                    BP4
+
+Nothing here computes a gradient: the example is run through the real Network
+and Dense (the parameters set in place), and every number is read back from
+the layers (layer.a, layer.h, layer.delta, layer.grad_W, ...). So the hand
+calculation checks the code, and the code checks the hand calculation.
+φ'(a1) is the activation's own φ', called on what the forward pass cached.
+
+What is left out: printing (the `backprop-edu example` command does that), and
+other architectures: the network is always 2-2-1 with these parameters; x, y
+and the hidden activation may change.
+"""
+
+from fractions import Fraction
+from typing import NamedTuple
+
+import numpy as np
+
+from backprop_edu.activations import get_activation
+from backprop_edu.layers import Dense
+from backprop_edu.network import Network
+
+# The textbook's numbers.
+X_EXAMPLE = (2.0, -1.0)
+Y_EXAMPLE = 1.0
+W1 = ((1.0, -1.0), (0.5, 2.0))
+b1 = (0.0, -1.0)
+W2 = ((1.0, -2.0),)  # the row vector w2ᵀ: the output layer's W is 1 × 2
+b2 = (0.5,)
+
+
+class Step(NamedTuple):
+    """One named quantity of the example.
+
+    key:      a plain name for data (e.g. "grad_W1")
+    symbol:   the textbook's name (e.g. "∂L/∂W1")
+    equation: "forward", "loss", "BP1".."BP4", "chain" (∂L/∂h = Wᵀδ) or "φ'"
+    formula:  how it is computed, in the textbook's notation
+    value:    the number(s), as read from the network
+    source:   where the code keeps it (e.g. "net.layers[0].grad_W")
+    """
+
+    key: str
+    symbol: str
+    equation: str
+    formula: str
+    value: object
+    source: str
+
+
+class Example(NamedTuple):
+    """The worked example after one forward and one backward pass."""
+
+    network: Network
+    X: np.ndarray        # (1, 2): one sample, as a row
+    Y: np.ndarray        # (1, 1)
+    activation: str
+    forward: list        # Steps of the forward pass (a1, h1, ŷ, L)
+    backward: list       # Steps of the backward pass (δ⁽²⁾ ... ∂L/∂b1)
+
+    @property
+    def steps(self):
+        return self.forward + self.backward
+
+    def value(self, key):
+        """The value of the step called ``key`` (e.g. example.value("delta1"))."""
+        for step in self.steps:
+            if step.key == key:
+                return step.value
+        raise KeyError(f"no step {key!r}: the steps are {', '.join(s.key for s in self.steps)}")
+
+
+def build_network(activation="relu"):
+    """The 2-2-1 network of the example, with the textbook's W1, b1, W2, b2 set in place."""
+    hidden = Dense(2, 2, activation=activation, rng=0)
+    output = Dense(2, 1, activation="identity", rng=0)
+    hidden.W[...] = W1
+    hidden.b[...] = b1
+    output.W[...] = W2
+    output.b[...] = b2
+    return Network([hidden, output], loss="half_mse")
+
+
+def column(array):
+    """The single column of an (n, 1) array as a vector, or a number when n = 1."""
+    vector = np.array(array[:, 0], dtype=np.float64)
+    return float(vector[0]) if vector.size == 1 else vector
+
+
+def worked_example(x=X_EXAMPLE, y=Y_EXAMPLE, activation="relu"):
+    """Run the example through the real network and return every named quantity.
+
+    x: two numbers (the input), y: one number (the target), activation: the
+    hidden layer's φ (any of the package's activations). Returns an Example.
+    """
+    phi = get_activation(activation).name
+    x = np.asarray(x, dtype=np.float64).ravel()
+    if x.size != 2:
+        raise ValueError(f"x must have 2 values (the network has 2 inputs), got {x.size}")
+    y = float(y)
+    if not (np.all(np.isfinite(x)) and np.isfinite(y)):
+        raise ValueError("x and y must be finite numbers")
+    net = build_network(phi)
+    hidden, output = net.layers
+    X, Y = x.reshape(1, 2), np.array([[y]])
+
+    y_hat = float(net.forward(X)[0, 0])
+    L = net.backward(Y)  # J = the mean over one sample = L
+
+    # φ'(a1): the activation's own derivative, on the a1 and h1 the forward pass cached
+    phi_prime = hidden.activation.phi_prime(hidden.a, hidden.h, out=np.empty_like(hidden.a))
+
+    forward = [
+        Step("a1", "a1", "forward", "W1 x + b1", column(hidden.a), "net.layers[0].a"),
+        Step("h1", "h1", "forward", f"φ(a1) = {phi}(a1)", column(hidden.h), "net.layers[0].h"),
+        Step("y_hat", "ŷ", "forward", "a2 = W2 h1 + b2", y_hat, "net.forward(X)"),
+        Step("L", "L", "loss", "½(ŷ − y)²", L, "net.backward(Y)"),
+    ]
+    backward = [
+        Step("delta2", "δ⁽²⁾", "BP1", "∂L/∂a2 = ŷ − y", column(output.delta),
+             "net.layers[1].delta"),
+        Step("grad_W2", "∂L/∂W2", "BP3", "δ⁽²⁾ h1ᵀ", output.grad_W.copy(),
+             "net.layers[1].grad_W"),
+        Step("grad_b2", "∂L/∂b2", "BP4", "δ⁽²⁾", float(output.grad_b[0]),
+             "net.layers[1].grad_b"),
+        Step("grad_h1", "∂L/∂h1", "chain", "W2ᵀ δ⁽²⁾", column(output.grad_h_prev),
+             "net.layers[1].grad_h_prev"),
+        Step("phi_prime_a1", "φ'(a1)", "φ'", f"{phi}'(a1)", column(phi_prime),
+             "net.layers[0].activation.phi_prime"),
+        Step("delta1", "δ⁽¹⁾", "BP2", "φ'(a1) ⊙ W2ᵀ δ⁽²⁾", column(hidden.delta),
+             "net.layers[0].delta"),
+        Step("grad_W1", "∂L/∂W1", "BP3", "δ⁽¹⁾ xᵀ", hidden.grad_W.copy(),
+             "net.layers[0].grad_W"),
+        Step("grad_b1", "∂L/∂b1", "BP4", "δ⁽¹⁾", hidden.grad_b.copy(),
+             "net.layers[0].grad_b"),
+    ]
+    return Example(net, X, Y, phi, forward, backward)
+
+
+def on_kink(example):
+    """Indices i where a1_i = 0 exactly and φ has a kink there (relu, leaky_relu).
+
+    There φ'(a1_i) is a subgradient convention (0 for ReLU), while a central
+    difference averages the slopes on both sides: gradcheck disagrees, rightly.
+    """
+    if example.activation not in ("relu", "leaky_relu"):
+        return []
+    return [int(i) for i in np.flatnonzero(np.asarray(example.value("a1")) == 0)]
+
+
+# -- numbers as a student writes them ------------------------------------------
+
+def exact(number, max_denominator=1000):
+    """A number as the shortest exact fraction when there is one, else a decimal.
+
+    25/8 is printed as "25/8" (3.125 is exactly 25/8); 0.7310585786300049 (σ(1))
+    has no small fraction that gives back the same float, so it stays a decimal.
+    """
+    number = float(number)
+    if not np.isfinite(number):
+        return str(number)
+    fraction = Fraction(number).limit_denominator(max_denominator)
+    if float(fraction) == number:
+        return str(fraction)
+    return f"{number:.6g}"
+
+
+def exact_value(value):
+    """exact() applied to a number, or to every entry of a vector or matrix (nested lists)."""
+    if isinstance(value, np.ndarray):
+        return [exact_value(entry) for entry in value]
+    return exact(value)
+
+
+def format_value(value):
+    """A number, a vector (a, b) or a matrix [[a, b], [c, d]], with exact() entries."""
+    if isinstance(value, np.ndarray) and value.ndim == 2:
+        return "[" + ", ".join("[" + ", ".join(map(exact, row)) + "]" for row in value) + "]"
+    if isinstance(value, np.ndarray):
+        return "(" + ", ".join(map(exact, value)) + ")"
+    return exact(value)
+
+
+def as_data(example):
+    """The example as JSON-ready data: inputs, parameters and every step, as numbers and as text."""
+
+    def number(value):
+        if isinstance(value, np.ndarray):
+            return [number(entry) for entry in value]
+        value = float(value)
+        return value if np.isfinite(value) else None
+
+    def step(s):
+        return {"key": s.key, "symbol": s.symbol, "equation": s.equation, "formula": s.formula,
+                "value": number(s.value), "exact": exact_value(s.value), "source": s.source}
+
+    hidden, output = example.network.layers
+    return {
+        "network": "2-2-1: hidden Dense(2, 2), output Dense(2, 1, identity), loss ½(ŷ − y)²",
+        "activation": example.activation,
+        "x": number(example.X[0]),
+        "y": float(example.Y[0, 0]),
+        "parameters": {"W1": number(hidden.W), "b1": number(hidden.b),
+                       "W2": number(output.W), "b2": number(output.b)},
+        "forward": [step(s) for s in example.forward],
+        "backward": [step(s) for s in example.backward],
+    }
