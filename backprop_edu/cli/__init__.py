@@ -50,3 +50,10 @@ def main():
 from backprop_edu.cli.example import example  # noqa: E402
 
 main.add_command(example)
+
+from backprop_edu.cli.train import evaluate, list_datasets, predict, train  # noqa: E402
+
+main.add_command(train)
+main.add_command(evaluate)
+main.add_command(predict)
+main.add_command(list_datasets)

@@ -1,0 +1,480 @@
+"""`backprop-edu train`, `evaluate`, `predict` and `datasets`: training from the shell.
+
+    backprop-edu train                                    # digits, sensible defaults
+    backprop-edu train --layers 64,32,32,10 --activation sigmoid --epochs 30 --lr 0.5
+    backprop-edu train --data my.csv --target label --layers 4,16,3 --save model.npz
+    backprop-edu evaluate model.npz --data test.csv --target label
+    backprop-edu predict model.npz --data new.csv > predictions.csv
+    backprop-edu datasets
+
+This module parses options, checks them, prints and writes files; the loop
+is backprop_edu.train, the data backprop_edu.datasets, the maths the layers.
+Every file is written atomically (a temporary file in the same directory,
+then a rename), so an error or Ctrl-C never leaves half a file behind.
+"""
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+
+import click
+import numpy as np
+
+from backprop_edu import datasets
+from backprop_edu.losses import LOSSES
+from backprop_edu.activations import ACTIVATIONS
+from backprop_edu.init import INITS
+from backprop_edu.network import Network
+from backprop_edu.optim import OPTIMIZERS
+from backprop_edu.train import Diverged, build_network, evaluate as evaluate_net, train_epochs
+
+DEFAULT_HIDDEN = 64
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001}
+EXIT_DIVERGED = 3
+
+
+# -- checking options ------------------------------------------------------------
+
+def parse_layers(ctx, param, value):
+    """'64,32,10' -> [64, 32, 10]: every width, input to output."""
+    if value is None:
+        return None
+    example = "e.g. --layers 64,32,10 (input width, hidden widths, output width)"
+    parts = [part.strip() for part in value.split(",")]
+    if any(part == "" for part in parts):
+        raise click.BadParameter(f"{value!r} has an empty width; list positive integers "
+                                 f"separated by commas, {example}")
+    try:
+        widths = [int(part) for part in parts]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a list of integers; {example}") from None
+    if len(widths) < 2:
+        raise click.BadParameter(f"{value!r} has one width; a network needs at least an input "
+                                 f"and an output width, {example}")
+    bad = [w for w in widths if w <= 0]
+    if bad:
+        raise click.BadParameter(f"{value!r} has the width {bad[0]}; every width must be a "
+                                 f"positive integer, {example}")
+    return widths
+
+
+def positive(ctx, param, value):
+    if value is not None and not (np.isfinite(value) and value > 0):
+        raise click.BadParameter(f"must be a positive number, got {value}")
+    return value
+
+
+def at_least_one(ctx, param, value):
+    if value < 1:
+        raise click.BadParameter(f"must be a positive integer (1 or more), got {value}")
+    return value
+
+
+def non_negative(ctx, param, value):
+    if not (np.isfinite(value) and value >= 0):
+        raise click.BadParameter(f"must be 0 or more, got {value}")
+    return value
+
+
+def val_fraction(ctx, param, value):
+    if not (0 <= value < 1):
+        raise click.BadParameter(f"must lie in [0, 1) (a fraction of the samples), got {value}")
+    return value
+
+
+def momentum_range(ctx, param, value):
+    if not (0 <= value < 1):
+        raise click.BadParameter(f"must lie in [0, 1), got {value}")
+    return value
+
+
+def output_path(ctx, param, value):
+    """An output file must go into a directory that exists (checked before any work)."""
+    if value is None:
+        return None
+    directory = os.path.dirname(os.path.abspath(value))
+    if not os.path.isdir(directory):
+        raise click.BadParameter(f"cannot write {value}: directory {directory} does not exist")
+    if os.path.isdir(value):
+        raise click.BadParameter(f"{value} is a directory; give a file name")
+    return value
+
+
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def finite_or_none(value):
+    return value if value is None or np.isfinite(value) else None
+
+
+# -- the table ---------------------------------------------------------------------
+
+class Table:
+    """The per-epoch table: fixed columns, then ‖∇W_l‖ for every layer, named by index and shape."""
+
+    def __init__(self, net, accuracy, validation):
+        self.columns = ["epoch", "train loss"]
+        if accuracy:
+            self.columns.append("train acc")
+        if validation:
+            self.columns.append("val loss")
+            if accuracy:
+                self.columns.append("val acc")
+        self.n_fixed = len(self.columns)
+        self.columns += [f"‖∇W{l}‖ {layer.n_out}×{layer.n_in}"
+                         for l, layer in enumerate(net.layers, start=1)]
+        self.widths = [max(len(name), 9) for name in self.columns]
+        self.accuracy, self.validation = accuracy, validation
+
+    def header(self):
+        return "  ".join(name.rjust(w) for name, w in zip(self.columns, self.widths))
+
+    def row(self, record):
+        values = [str(record["epoch"]), f"{record['train_loss']:.4f}"]
+        if self.accuracy:
+            values.append(f"{record['train_accuracy']:.4f}")
+        if self.validation:
+            values.append(f"{record['val_loss']:.4f}")
+            if self.accuracy:
+                values.append(f"{record['val_accuracy']:.4f}")
+        values += [f"{norm:.3e}" for norm in record["grad_W_norm"]]
+        return "  ".join(value.rjust(w) for value, w in zip(values, self.widths))
+
+
+# -- train -------------------------------------------------------------------------
+
+@click.command()
+@click.option("--data", default="digits", show_default=True,
+              help="A shipped data set (digits, xor, moons, circles, spirals; see "
+                   "`backprop-edu datasets`) or the path of a CSV file with a header row.")
+@click.option("--target", default=None,
+              help="For a CSV: the name of the column to predict (every other column is a "
+                   "numeric feature). Not used with shipped data.")
+@click.option("--task", type=click.Choice(["classification", "regression"]),
+              default="classification", show_default=True,
+              help="For a CSV: class labels of any type (classification) or real-valued "
+                   "targets (regression, standardised like the features).")
+@click.option("--layers", "widths", default=None, callback=parse_layers,
+              help="Every layer width, input to output, e.g. 64,32,10. "
+                   f"[default: FEATURES,{DEFAULT_HIDDEN},OUTPUTS of the data]")
+@click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default="relu",
+              show_default=True, help="φ of the hidden layers; the output layer is linear.")
+@click.option("--loss", type=click.Choice(list(LOSSES)), default=None,
+              help="The loss J. [default: softmax_cross_entropy for class labels, "
+                   "half_mse for real targets]")
+@click.option("--init", type=click.Choice(list(INITS)), default=None,
+              help="How initial weights are drawn. [default: he for relu/leaky_relu, "
+                   "xavier otherwise]")
+@click.option("--residual", is_flag=True, default=False,
+              help="Make every hidden layer whose input and output widths are equal a residual "
+                   "block h_l = h_{l−1} + φ(W_l h_{l−1} + b_l). [default: off]")
+@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="sgd",
+              show_default=True, help="How gradients become steps: plain gradient descent, "
+                                      "momentum, or Adam.")
+@click.option("--lr", type=float, default=None, callback=positive,
+              help="Learning rate η, the step size. [default: 0.1 for sgd, 0.01 for momentum, "
+                   "0.001 for adam]")
+@click.option("--momentum", type=float, default=0.9, show_default=True, callback=momentum_range,
+              help="μ of --optimizer momentum (v ← μv + g); ignored by the others.")
+@click.option("--weight-decay", type=float, default=0.0, show_default=True, callback=non_negative,
+              help="L2 penalty λ: adds λθ to every gradient.")
+@click.option("--batch-size", type=int, default=32, show_default=True, callback=at_least_one,
+              help="Samples per gradient step (the m of BP3/BP4).")
+@click.option("--epochs", type=int, default=20, show_default=True, callback=at_least_one,
+              help="Passes over the training data.")
+@click.option("--val-split", type=float, default=0.2, show_default=True, callback=val_fraction,
+              help="Fraction of the samples held out for validation, in [0, 1).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seeds the initial weights, the validation split and the shuffling: "
+                   "the same seed gives the same run.")
+@click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
+              show_default=True, help="Floating-point type of every array in the network.")
+@click.option("--history", type=click.Path(dir_okay=False), default=None, callback=output_path,
+              help="Write every epoch's losses and per-layer norms to this JSON file "
+                   "(see docs/history.md). [default: not written]")
+@click.option("--save", type=click.Path(dir_okay=False), default=None, callback=output_path,
+              help="Save the trained network (.npz) for evaluate/predict. [default: not saved]")
+@click.option("--plot-boundary", type=click.Path(dir_okay=False), default=None,
+              callback=output_path,
+              help="For 2-D data: draw the decision regions after training to this image "
+                   "(.png/.svg/.pdf). [default: not drawn]")
+@click.option("--quiet", "-q", is_flag=True, default=False,
+              help="Print only the final result: no table, no progress bar. [default: off]")
+def train(data, target, task, widths, activation, loss, init, residual, optimizer, lr, momentum,
+          weight_decay, batch_size, epochs, val_split, seed, dtype, history, save,
+          plot_boundary, quiet):
+    """Train a network and print, every epoch, its losses and each layer's ‖∇W_l‖.
+
+    \b
+    Examples:
+      backprop-edu train
+      backprop-edu train --layers 64,32,32,10 --activation sigmoid --epochs 30 --lr 0.5
+      backprop-edu train --data moons --layers 2,16,16,2 --plot-boundary moons.png
+      backprop-edu train --data my.csv --target label --layers 4,16,3 --save model.npz
+
+    ‖∇W_l‖ is the Frobenius norm of layer l's weight gradient (BP3), averaged over the
+    epoch's mini-batches: a layer whose norm is orders of magnitude below the others
+    learns slowly. A loss that becomes NaN or infinite stops training (exit code 3).
+    """
+    dataset = datasets.load(data, target, task)
+    classification = dataset.task == "classification"
+    n_features, n_outputs = dataset.X.shape[1], dataset.n_outputs
+    what = f"{n_outputs} classes" if classification else "1 target"
+    if widths is None:
+        widths = [n_features, DEFAULT_HIDDEN, n_outputs]
+    elif widths[0] != n_features or widths[-1] != n_outputs:
+        raise click.BadParameter(
+            f"{dataset.name} has {n_features} features and {what}: use --layers "
+            f"{n_features},...,{n_outputs} (got {','.join(map(str, widths))})",
+            param_hint="'--layers'")
+    if loss is None:
+        loss = "softmax_cross_entropy" if classification else "half_mse"
+    elif loss == "softmax_cross_entropy" and not classification:
+        raise click.BadParameter("softmax_cross_entropy needs class labels; for real targets "
+                                 "use --loss half_mse", param_hint="'--loss'")
+    if plot_boundary is not None:
+        if n_features != 2 or not classification:
+            raise click.BadParameter(
+                f"a decision boundary needs 2-D classification data, but {dataset.name} has "
+                f"{n_features} features{'' if classification else ' and real targets'}; "
+                "try --data moons", param_hint="'--plot-boundary'")
+        from backprop_edu.plots import check_figure_path
+        check_figure_path(plot_boundary)
+    if lr is None:
+        lr = DEFAULT_LR[optimizer]
+
+    # one Generator drives the split, the initial weights and the shuffling, in that order
+    rng = np.random.default_rng(seed)
+    train_rows, val_rows = datasets.split(len(dataset.X), val_split, rng)
+    mean, std = datasets.standardisation(dataset.X[train_rows])
+    X = datasets.standardise(dataset.X, mean, std)
+    metadata = {"task": dataset.task, "data": str(data), "target": dataset.target,
+                "features": list(dataset.features), "feature_mean": mean.tolist(),
+                "feature_std": std.tolist(), "classes": list(dataset.classes)}
+    y = dataset.y
+    if not classification:  # real targets are standardised too, and mapped back on predict
+        y_mean, y_std = datasets.standardisation(y[train_rows].reshape(-1, 1))
+        y = datasets.standardise(y, y_mean[0], y_std[0])
+        metadata.update(target_mean=float(y_mean[0]), target_std=float(y_std[0]))
+    if classification and len(np.unique(y[train_rows])) < 2:
+        raise click.UsageError("the training split holds a single class; use more data or a "
+                               "smaller --val-split")
+
+    config = {"data": str(data), "target": dataset.target, "task": dataset.task,
+              "layers": widths, "activation": activation, "loss": loss, "init": init,
+              "residual": residual, "optimizer": optimizer, "lr": lr, "momentum": momentum,
+              "weight_decay": weight_decay, "batch_size": batch_size, "epochs": epochs,
+              "val_split": val_split, "seed": seed, "dtype": dtype, "history": history,
+              "save": save, "plot_boundary": plot_boundary, "quiet": quiet}
+    metadata["config"] = config
+    net = build_network(widths, activation, init=init, loss=loss, residual=residual,
+                        dtype=dtype, rng=rng, metadata=metadata)
+    options = {"momentum": momentum} if optimizer == "momentum" else {}
+    opt = OPTIMIZERS[optimizer](net, lr=lr, weight_decay=weight_decay, **options)
+
+    run = {"config": config,
+           "layers": [{"n_in": layer.n_in, "n_out": layer.n_out,
+                       "activation": layer.activation.name} for layer in net.layers],
+           "epochs": []}
+
+    def write_history():
+        if history is not None:
+            write_atomically(history, json.dumps(run, indent=1, allow_nan=False) + "\n")
+
+    write_history()
+    validation = len(val_rows) > 0
+    table = Table(net, classification, validation)
+    if not quiet:
+        click.echo(f"{dataset.name}: {len(train_rows)} training and {len(val_rows)} validation "
+                   f"samples, {n_features} features, {what}. Network "
+                   f"{'-'.join(map(str, widths))} ({activation}{', residual' if residual else ''}"
+                   f"), {loss}, {optimizer} lr={lr:g}, {dtype}.")
+        click.echo(table.header())
+
+    n_batches = -(-len(train_rows) // min(batch_size, len(train_rows)))
+    show_bar = not quiet and sys.stderr.isatty()
+    bar = click.progressbar(length=epochs * n_batches, file=sys.stderr, label="training",
+                            show_eta=False) if show_bar else None
+    on_batch = (lambda k: bar.update(1)) if bar else None
+    epochs_run = train_epochs(net, opt, X[train_rows], y[train_rows], X[val_rows], y[val_rows],
+                              epochs=epochs, batch_size=batch_size, rng=rng, on_batch=on_batch)
+    record = None
+    try:
+        for record in epochs_run:
+            run["epochs"].append({key: finite_or_none(value) if isinstance(value, float) else
+                                  value for key, value in record.items()})
+            write_history()
+            if not quiet:
+                if bar:
+                    sys.stderr.write("\r\x1b[K")  # clear the bar's line before the row
+                click.echo(table.row(record))
+    except Diverged as error:
+        if bar:
+            sys.stderr.write("\n")
+        kept = f"; the history of the {len(run['epochs'])} finished epochs is in {history}" \
+            if history else ""
+        click.echo(f"Error: {error}. The steps were too large: try a smaller --lr "
+                   f"(e.g. --lr {lr / 10:g}){kept}.", err=True)
+        sys.exit(EXIT_DIVERGED)
+    except KeyboardInterrupt:
+        if bar:
+            sys.stderr.write("\n")
+        kept = f"; the history of the {len(run['epochs'])} finished epochs is in {history}" \
+            if history else ""
+        click.echo(f"interrupted after {len(run['epochs'])} epochs{kept}; model not saved",
+                   err=True)
+        sys.exit(130)
+    if bar:
+        sys.stderr.write("\r\x1b[K")
+
+    if save is not None:
+        net.save(save)
+    if plot_boundary is not None:
+        from backprop_edu.plots import plot_decision_boundary
+        plot_decision_boundary(net, X, dataset.y, plot_boundary,
+                               title=f"{dataset.name}: decision regions of "
+                                     f"{'-'.join(map(str, widths))} {activation} "
+                                     "(standardised features)")
+    summary = [f"train loss {record['train_loss']:.4f}"]
+    if classification:
+        summary.append(f"train accuracy {record['train_accuracy']:.4f}")
+    if validation:
+        summary.append(f"validation loss {record['val_loss']:.4f}")
+        if classification:
+            summary.append(f"validation accuracy {record['val_accuracy']:.4f}")
+    written = [f"{what} {path}" for what, path in
+               (("history", history), ("model", save), ("decision regions", plot_boundary)) if path]
+    click.echo(f"after {record['epoch']} epochs: {', '.join(summary)}"
+               + (f"; wrote {', '.join(written)}" if written else ""))
+
+
+# -- evaluate and predict ----------------------------------------------------------
+
+def load_model(path):
+    """A network saved by `train --save`, with the data preparation it was trained with."""
+    net = Network.load(path)
+    if "features" not in net.metadata:
+        raise ValueError(f"{path} holds a network but not the data preparation of "
+                         "`backprop-edu train --save` (its feature names and scaling)")
+    return net
+
+
+def model_inputs(net, data, target, need_target):
+    """Features (standardised as in training) and targets (encoded) of ``data`` for ``net``."""
+    meta = net.metadata
+    if data is None:
+        if meta["data"] not in datasets.SHIPPED:
+            raise click.UsageError("give --data: the CSV file to use (with the columns "
+                                   f"{', '.join(meta['features'])})")
+        data = meta["data"]
+    if data in datasets.SHIPPED and target is not None:
+        raise click.UsageError(f"--target is only for a CSV file; {data} has its target already")
+    if target is None and need_target:
+        target = meta["target"]
+    X, values = datasets.for_model(data, meta["features"], target, meta["task"])
+    X = datasets.standardise(X, np.array(meta["feature_mean"]), np.array(meta["feature_std"]))
+    if values is None:
+        return data, X, None
+    if meta["task"] == "classification":
+        return data, X, datasets.encode(values, meta["classes"])
+    return data, X, (values - meta["target_mean"]) / meta["target_std"]
+
+
+@click.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--data", default=None,
+              help="A shipped data set or a CSV file with the model's feature columns and the "
+                   "target. [default: the shipped data set the model was trained on]")
+@click.option("--target", default=None,
+              help="The target column of the CSV. [default: the one the model was trained on]")
+def evaluate(model, data, target):
+    """Loss and accuracy of a saved model (train --save) on a data set.
+
+    \b
+    Example:
+      backprop-edu evaluate model.npz --data test.csv --target label
+
+    Features are standardised with the training split's statistics, stored in the model.
+    """
+    net = load_model(model)
+    data, X, y = model_inputs(net, data, target, need_target=True)
+    loss, accuracy = evaluate_net(net, X, y)
+    parts = [f"{net.loss.name} loss {loss:.4f}"]
+    if accuracy is not None:
+        parts.append(f"accuracy {accuracy:.4f}")
+    else:
+        rmse = np.sqrt(2 * loss) * net.metadata["target_std"]
+        parts.append(f"RMSE {rmse:.4g} (in the target's units)")
+    click.echo(f"{data}: {len(X)} samples, {', '.join(parts)}")
+
+
+@click.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--data", default=None,
+              help="A shipped data set or a CSV file with the model's feature columns (others, "
+                   "such as the target, are ignored). [default: the shipped data set the model "
+                   "was trained on]")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              callback=output_path,
+              help="Write the predictions CSV here. [default: standard output]")
+def predict(model, data, output):
+    """Predict with a saved model: one CSV row per sample, classes by their original names.
+
+    \b
+    Example:
+      backprop-edu predict model.npz --data new.csv > predictions.csv
+    """
+    net = load_model(model)
+    meta = net.metadata
+    data, X, _ = model_inputs(net, data, None, need_target=False)
+    Y_hat = net.forward(X)
+    if meta["task"] == "classification":
+        predictions = np.array(meta["classes"])[Y_hat.argmax(axis=1)]
+    else:
+        predictions = [f"{value:.10g}" for value in
+                       Y_hat[:, 0] * meta["target_std"] + meta["target_mean"]]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow([meta["target"]])
+    writer.writerows([value] for value in predictions)
+    if output is None:
+        click.echo(text.getvalue(), nl=False)
+    else:
+        write_atomically(output, text.getvalue())
+
+
+# -- datasets ------------------------------------------------------------------------
+
+@click.command(name="datasets")
+def list_datasets():
+    """List the shipped data sets, with their shapes and number of classes.
+
+    Any of them goes to --data; so does the path of your own CSV file.
+    """
+    rows = [("name", "samples", "features", "classes", "what it is")]
+    rows += [(name, str(m), str(n), str(k), text) for name, m, n, k, text in datasets.summary()]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [row[i].rjust(widths[i]) for i in (1, 2, 3)]
+        click.echo("  ".join(cells + [row[4]]))
+    click.echo(f"\nFiles in {datasets.DATA_DIR}; the 2-D sets are drawn from a fixed seed.")

@@ -1,0 +1,233 @@
+"""The training loop: mini-batch gradient descent, and one record per epoch of what happened.
+
+    for record in train_epochs(net, optimizer, X_train, y_train, X_val, y_val,
+                               epochs=20, batch_size=32, rng=0):
+        print(record["epoch"], record["val_accuracy"], record["grad_W_norm"])
+
+Every step is the textbook's three lines, on a mini-batch of rows of X:
+
+    net.forward_columns(Xᵀ)      forward:  a_l = W_l h_{l−1} + b_l,  h_l = φ(a_l)
+    J = net.backward(Y)          BP1 in the loss, BP2..BP4 in every layer
+    optimizer.step()             θ ← θ − η ∇θ J  (or momentum, Adam)
+
+The loop adds bookkeeping only. After each backward it reads, from the
+gradients the layers already hold (no extra pass):
+
+    ‖∇W_l‖   the Frobenius norm of layer.grad_W         (mean over the epoch's batches)
+    ‖∇b_l‖   the norm of layer.grad_b                   (mean over the epoch's batches)
+    ‖δ^(l)‖  the norm of one sample's error signal, a column of layer.delta,
+             averaged over the batch                   (then over the epoch's batches)
+
+Train loss and accuracy are the means over the epoch's samples as each batch
+saw them (the weights change while the epoch runs); validation loss and
+accuracy are computed once at the end of the epoch. See docs/history.md.
+
+The data is converted to the network's dtype once; each batch is gathered
+into a buffer reused from step to step, so a step allocates no array whose
+shape does not change. When the loss or a gradient norm stops being finite
+the loop raises Diverged, naming the epoch and the batch.
+
+What is left out: early stopping, learning-rate schedules, data augmentation.
+"""
+
+import math
+import time
+
+import numpy as np
+
+from backprop_edu.layers import Dense
+from backprop_edu.network import Network
+from backprop_edu.residual import Residual
+
+EVAL_CHUNK = 4096  # samples per forward pass when evaluating: memory O(chunk × width)
+
+
+class Diverged(ArithmeticError):
+    """The loss (or a gradient) became NaN or infinite: the steps were too large."""
+
+    def __init__(self, epoch, batch, n_batches, value, last_norms):
+        self.epoch, self.batch, self.n_batches = epoch, batch, n_batches
+        self.value = value            # the non-finite loss (or "gradient")
+        self.last_norms = last_norms  # ‖∇W_l‖ of the last batch whose loss was finite, or None
+        where = (f"the validation pass of epoch {epoch}" if batch is None
+                 else f"epoch {epoch}, batch {batch} of {n_batches}")
+        norms = ("none: the very first batch diverged" if last_norms is None else
+                 ", ".join(f"layer {l}: {norm:.3g}" for l, norm in enumerate(last_norms, 1)))
+        super().__init__(f"training diverged at {where}: the loss became {value}; "
+                         f"last finite gradient norms ‖∇W_l‖: {norms}")
+
+
+def targets_for(net, y):
+    """What backward needs from y, and the class labels for accuracy.
+
+    y of shape (m,) with integer values is class labels: returned as int64
+    labels, and, for a loss that wants vectors (half_mse), as one-hot rows.
+    Anything else is real targets, shape (m, n_out). Returns (targets, labels or None).
+    """
+    y = np.asarray(y)
+    is_labels = y.ndim == 1 and (y.dtype.kind in "iub" or net.loss.classification)
+    if not is_labels:
+        return np.ascontiguousarray(y.reshape(len(y), -1), dtype=net.dtype), None
+    labels = y.astype(np.int64)
+    if net.loss.classification:
+        return labels, labels
+    one_hot = np.zeros((len(y), net.n_out), dtype=net.dtype)
+    one_hot[np.arange(len(y)), labels] = 1  # half_mse on one-hot targets, as in Nielsen's book
+    return one_hot, labels
+
+
+def evaluate(net, X, y):
+    """Mean loss and accuracy (None for real targets) of ``net`` on (X, y), in chunks of samples."""
+    X = np.asarray(X, dtype=net.dtype)
+    targets, labels = targets_for(net, y)
+    m = len(X)
+    total_loss, correct = 0.0, 0
+    for start in range(0, m, EVAL_CHUNK):
+        rows = slice(start, start + EVAL_CHUNK)
+        J = net.compute_loss(X[rows], targets[rows])
+        total_loss += J * len(X[rows])
+        if labels is not None:
+            correct += int(np.count_nonzero(net.output.argmax(axis=0) == labels[rows]))
+    accuracy = correct / m if labels is not None else None
+    return total_loss / m, accuracy
+
+
+class BatchBuffers:
+    """The arrays one batch of ``size`` samples is gathered into, allocated once."""
+
+    def __init__(self, size, X, targets, labels):
+        self.X = np.empty((size,) + X.shape[1:], X.dtype)
+        self.targets = np.empty((size,) + targets.shape[1:], targets.dtype)
+        if labels is targets:
+            self.labels = self.targets
+        elif labels is not None:
+            self.labels = np.empty(size, labels.dtype)
+        self.predicted = np.empty(size, np.intp)
+        self.hit = np.empty(size, bool)
+        self.column_norms = np.empty(size, X.dtype)
+
+
+def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epochs=10,
+                 batch_size=32, rng=None, on_batch=None, max_steps=None):
+    """Train ``net`` with ``optimizer``; yield one record (a dict) after every epoch.
+
+    X_train: (m, n_in) rows = samples. y_train: class labels (m,) or real targets (m, n_out).
+    rng: a numpy Generator or seed; it shuffles the samples at every epoch.
+    on_batch(k): called after the k-th optimiser step of the epoch (e.g. a progress bar).
+    max_steps: stop after this many optimiser steps in all (the last record is a partial epoch).
+
+    A record: epoch, train_loss, train_accuracy, val_loss, val_accuracy (None where
+    there are no labels or no validation data), grad_W_norm, grad_b_norm, delta_norm
+    (one float per layer, l = 1..L), seconds. Raises Diverged on a NaN/infinite loss.
+    """
+    rng = np.random.default_rng(rng)
+    layers = net.layers
+    L = len(layers)
+    X = np.ascontiguousarray(X_train, dtype=net.dtype)  # converted once, not per batch
+    targets, labels = targets_for(net, y_train)
+    m = len(X)
+    if m == 0 or len(targets) != m:
+        raise ValueError(f"X_train has {m} samples but y_train has {len(targets)}")
+    batch_size = min(batch_size, m)
+    n_batches = math.ceil(m / batch_size)
+    buffers = {size: BatchBuffers(size, X, targets, labels)
+               for size in {batch_size, m - (n_batches - 1) * batch_size}}
+    order = np.arange(m)
+    steps = 0
+    last_norms = None
+    for epoch in range(1, epochs + 1):
+        started = time.perf_counter()
+        rng.shuffle(order)
+        loss_sum, correct = 0.0, 0
+        sum_W, sum_b, sum_delta = [0.0] * L, [0.0] * L, [0.0] * L
+        seen = batches = 0
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for k in range(n_batches):
+                batch = order[k * batch_size:(k + 1) * batch_size]
+                buf = buffers[len(batch)]
+                np.take(X, batch, axis=0, out=buf.X)
+                np.take(targets, batch, axis=0, out=buf.targets)
+                if labels is not None and buf.labels is not buf.targets:
+                    np.take(labels, batch, axis=0, out=buf.labels)
+
+                output = net.forward_columns(buf.X.T)  # H_0 = Xᵀ: one column per sample
+                J = net.backward(buf.targets)          # BP1..BP4; the layers now hold ∇W, ∇b, δ
+
+                norms_W = [0.0] * L
+                for l, layer in enumerate(layers):
+                    norms_W[l] = math.sqrt(float(np.vdot(layer.grad_W, layer.grad_W)))  # ‖∇W_l‖_F
+                    sum_b[l] += math.sqrt(float(np.vdot(layer.grad_b, layer.grad_b)))  # ‖∇b_l‖
+                    # ‖δ_i^(l)‖ for every sample i (a column of Δ_l), then their mean
+                    np.einsum("ij,ij->j", layer.delta, layer.delta, out=buf.column_norms)
+                    np.sqrt(buf.column_norms, out=buf.column_norms)
+                    sum_delta[l] += float(buf.column_norms.mean())  # ‖δ^(l)‖
+                if not (math.isfinite(J) and math.isfinite(sum(norms_W))):
+                    raise Diverged(epoch, k + 1, n_batches, J if not math.isfinite(J) else
+                                   "finite but a gradient overflowed", last_norms)
+                last_norms = norms_W
+                for l in range(L):
+                    sum_W[l] += norms_W[l]
+
+                optimizer.step()
+
+                loss_sum += J * len(batch)
+                if labels is not None:
+                    np.argmax(output, axis=0, out=buf.predicted)
+                    correct += int(np.count_nonzero(
+                        np.equal(buf.predicted, buf.labels, out=buf.hit)))
+                seen += len(batch)
+                batches += 1
+                steps += 1
+                if on_batch is not None:
+                    on_batch(k + 1)
+                if max_steps is not None and steps >= max_steps:
+                    break
+            val_loss = val_accuracy = None
+            if X_val is not None and len(X_val):
+                val_loss, val_accuracy = evaluate(net, X_val, y_val)
+                if not math.isfinite(val_loss):
+                    raise Diverged(epoch, None, n_batches, val_loss, last_norms)
+        yield {
+            "epoch": epoch,
+            "train_loss": loss_sum / seen,
+            "train_accuracy": correct / seen if labels is not None else None,
+            "val_loss": val_loss,
+            "val_accuracy": val_accuracy,
+            "grad_W_norm": [s / batches for s in sum_W],
+            "grad_b_norm": [s / batches for s in sum_b],
+            "delta_norm": [s / batches for s in sum_delta],
+            "seconds": time.perf_counter() - started,
+        }
+        if max_steps is not None and steps >= max_steps:
+            return
+
+
+def train(net, optimizer, X_train, y_train, X_val=None, y_val=None, epochs=10, batch_size=32,
+          rng=None, on_batch=None, max_steps=None):
+    """Run train_epochs to the end; return the list of its records (the history)."""
+    return list(train_epochs(net, optimizer, X_train, y_train, X_val, y_val, epochs=epochs,
+                             batch_size=batch_size, rng=rng, on_batch=on_batch,
+                             max_steps=max_steps))
+
+
+def build_network(widths, activation="relu", init=None, loss="softmax_cross_entropy",
+                  residual=False, dtype=np.float64, rng=None, metadata=None):
+    """A Network from its widths, input to output: [64, 32, 10] is 64 → 32 → 10.
+
+    Hidden layers use ``activation``; the output layer is linear ("identity"), as the
+    losses expect. With residual=True every hidden layer whose n_in equals its n_out
+    becomes a Residual block, h_l = h_{l−1} + φ(W_l h_{l−1} + b_l).
+    ``rng`` (a Generator or seed) draws the initial weights, layer by layer.
+    """
+    rng = np.random.default_rng(rng)
+    layers = []
+    for l, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:]), start=1):
+        if l == len(widths) - 1:
+            layers.append(Dense(n_in, n_out, activation="identity", init=init, rng=rng,
+                                dtype=dtype))
+        elif residual and n_in == n_out:
+            layers.append(Residual(n_in, activation=activation, init=init, rng=rng, dtype=dtype))
+        else:
+            layers.append(Dense(n_in, n_out, activation=activation, init=init, rng=rng,
+                                dtype=dtype))
+    return Network(layers, loss=loss, metadata=metadata)
