@@ -155,7 +155,10 @@ def test_check_on_relu_kink_explains_the_disagreement():
     assert on_kink(worked_example(x=(1, 1))) == [0]
     result = run("--x", "1,1", "--check")
     assert result.exit_code == 0, result.output
-    assert "a1_1 = 0 is ReLU's kink" in result.output
+    assert "a1_1 = 0 sits on relu's kink" in result.output
+    assert "the subgradient φ'(0) = 0\n" in result.output
+    leaky = run("--x", "1,1", "--activation", "leaky_relu")
+    assert "the subgradient φ'(0) = 1/100\n" in leaky.output
     assert "they disagree at the kink" in result.output
 
 

@@ -102,8 +102,9 @@ def example(x_text, y_text, activation, as_json, check):
     click.echo()
     print_steps("Backward pass", result.backward)
     for i in kinks:
-        click.echo(f"\nnote: a1_{i + 1} = 0 is ReLU's kink: φ'(0) has no value, and the code "
-                   "uses the subgradient φ'(0) = 0 (leaky_relu: 0.01)")
+        subgradient = format_value(result.value("phi_prime_a1")[i])
+        click.echo(f"\nnote: a1_{i + 1} = 0 sits on {result.activation}'s kink, where φ' does "
+                   f"not exist; the code uses the subgradient φ'(0) = {subgradient}")
     if report is not None:
         click.echo("\nFinite-difference check (gradcheck)")
         click.echo(str(report))
