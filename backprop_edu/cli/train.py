@@ -123,6 +123,11 @@ def _umask():
     return mask
 
 
+def number(value):
+    """A loss for the table: fixed point while it is readable, scientific when it is huge."""
+    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.3e}"
+
+
 def finite_or_none(value):
     return value if value is None or np.isfinite(value) else None
 
@@ -150,11 +155,11 @@ class Table:
         return "  ".join(name.rjust(w) for name, w in zip(self.columns, self.widths))
 
     def row(self, record):
-        values = [str(record["epoch"]), f"{record['train_loss']:.4f}"]
+        values = [str(record["epoch"]), number(record["train_loss"])]
         if self.accuracy:
             values.append(f"{record['train_accuracy']:.4f}")
         if self.validation:
-            values.append(f"{record['val_loss']:.4f}")
+            values.append(number(record["val_loss"]))
             if self.accuracy:
                 values.append(f"{record['val_accuracy']:.4f}")
         values += [f"{norm:.3e}" for norm in record["grad_W_norm"]]
@@ -364,7 +369,7 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
             summary.append(f"validation accuracy {record['val_accuracy']:.4f}")
     written = [f"{what} {path}" for what, path in
                (("history", history), ("model", save), ("decision regions", plot_boundary)) if path]
-    click.echo(f"after {record['epoch']} epochs: {', '.join(summary)}"
+    click.echo(f"after {record['epoch']} epoch{'s' if record['epoch'] > 1 else ''}: {', '.join(summary)}"
                + (f"; wrote {', '.join(written)}" if written else ""))
 
 
@@ -372,6 +377,11 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
 
 def load_model(path):
     """A network saved by `train --save`, with the data preparation it was trained with."""
+    if os.path.isfile(path):
+        with open(path, "rb") as f:
+            if f.read(2) != b"PK":  # an .npz file is a zip archive
+                raise ValueError(f"{path} is not a saved backprop-edu network: expected the .npz "
+                                 "file written by `backprop-edu train --save`")
     net = Network.load(path)
     if "features" not in net.metadata:
         raise ValueError(f"{path} holds a network but not the data preparation of "
