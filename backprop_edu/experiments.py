@@ -62,41 +62,22 @@ def gaussian_batch(batch_size, seed=0, n_features=GAUSSIAN_FEATURES, n_classes=G
 
 
 def dataset_batch(name, batch_size, seed=0):
-    """The first batch_size samples (after a seeded shuffle) of a shipped dataset, standardised.
-
-    Needs backprop_edu.datasets; "gaussian" is always available.
-    """
+    """batch_size samples (a seeded random choice) of a shipped classification dataset
+    (backprop_edu.datasets: digits, xor, moons, circles, spirals), each feature standardised;
+    or Gaussian inputs for name="gaussian". Returns (X, y, n_classes)."""
     if name == "gaussian":
         return gaussian_batch(batch_size, seed)
-    try:
-        from backprop_edu import datasets
-    except ImportError:
-        raise ValueError(f"unknown data {name!r}: this installation only has 'gaussian'") from None
-    X, y = _load_dataset(datasets, name)
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y)
-    if y.dtype.kind not in "iu":
-        raise ValueError(f"dataset {name!r} has non-integer targets; the vanishing experiment "
-                         "needs a classification dataset (or --data gaussian)")
+    from backprop_edu import datasets
+
+    if name not in datasets.SHIPPED:
+        raise ValueError(f"unknown data {name!r}: expected gaussian or a shipped data set "
+                         f"({', '.join(datasets.SHIPPED)})")
+    dataset = datasets.load(name)
+    X, y = np.asarray(dataset.X, dtype=np.float64), np.asarray(dataset.y)
     order = np.random.default_rng(seed).permutation(len(X))[:batch_size]
     X, y = X[order], y[order]
     X = (X - X.mean(axis=0)) / np.maximum(X.std(axis=0), 1e-12)  # standardise each feature
-    return X, y, int(y.max()) + 1
-
-
-def _load_dataset(datasets, name):
-    """(X, y) from backprop_edu.datasets, whichever of its loaders it offers."""
-    for loader in ("load_dataset", "load"):
-        if hasattr(datasets, loader):
-            loaded = getattr(datasets, loader)(name)
-            break
-    else:
-        raise ValueError(f"cannot load dataset {name!r}: backprop_edu.datasets has no loader")
-    if isinstance(loaded, tuple):
-        return loaded[0], loaded[1]
-    if isinstance(loaded, dict):
-        return loaded["X"], loaded["y"]
-    return loaded.X, loaded.y
+    return X, y, len(dataset.classes)
 
 
 def build_network(n_in, n_out, depth, width, activation, init, residual=False,

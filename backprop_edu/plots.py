@@ -165,3 +165,295 @@ def plot_decision_boundary(net, X, y, path, title=None):
     ax.legend(loc="best", fontsize="small", title="data points")
     fig.tight_layout()
     save_figure(fig, path)
+
+
+# -- sizes and series ---------------------------------------------------------
+
+def _figsize(size, default):
+    """Figure size in inches from ``size`` = (width, height) in pixels, or the default inches."""
+    if size is None:
+        return default
+    width, height = size
+    if width < 100 or height < 100:
+        raise ValueError(f"a figure must be at least 100×100 pixels, got {width}×{height}")
+    return (width / DPI, height / DPI)
+
+
+def _series(values):
+    """A list that may hold None (overflowed or missing) as floats, None -> nan (a gap)."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _log_axis(ax):
+    """A log-scale y axis that leaves out zeros and gaps instead of failing on them."""
+    ax.set_yscale("log", nonpositive="mask")
+    ax.grid(True, which="major", alpha=0.3)
+
+
+# -- a training history -------------------------------------------------------
+
+def read_history(path):
+    """Load and check the JSON history ``train --history`` writes. One read of the file,
+    so a history still being written (it is replaced atomically) is read whole.
+
+    Returns the dict; a one-line ValueError says what is missing or wrong.
+    """
+    import json
+
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise ValueError(f"no such history file: {path} (write one with "
+                         "`backprop-edu train --history run.json`)") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a directory, not a history file") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a history file: it is not text (JSON expected)") from None
+    try:
+        history = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}, "
+                         f"column {error.colno}); expected the --history file of "
+                         "`backprop-edu train`") from None
+    check_history(history, path)
+    return history
+
+
+def check_history(history, name="the history"):
+    """Raise a one-line ValueError naming the first thing ``history`` lacks."""
+    where = f"{name} is not a training history:"
+    if not isinstance(history, dict):
+        raise ValueError(f"{where} expected a JSON object with 'layers' and 'epochs', "
+                         f"got a {type(history).__name__}")
+    for key in ("layers", "epochs"):
+        if key not in history:
+            raise ValueError(f"{where} it has no {key!r} key (expected the --history file of "
+                             "`backprop-edu train`)")
+        if not isinstance(history[key], list):
+            raise ValueError(f"{where} {key!r} must be a list, got {type(history[key]).__name__}")
+    layers, epochs = history["layers"], history["epochs"]
+    if not layers:
+        raise ValueError(f"{where} 'layers' is empty")
+    for l, layer in enumerate(layers, start=1):
+        if not isinstance(layer, dict) or not all(k in layer for k in ("n_in", "n_out")):
+            raise ValueError(f"{where} layer {l} in 'layers' needs 'n_in' and 'n_out'")
+    if not epochs:
+        raise ValueError(f"{where} it has no epochs yet (is training still starting? "
+                         "try again after the first epoch)")
+    for i, epoch in enumerate(epochs):
+        if not isinstance(epoch, dict):
+            raise ValueError(f"{where} epochs[{i}] must be an object")
+        for key in ("epoch", "train_loss", "grad_W_norm"):
+            if key not in epoch:
+                raise ValueError(f"{where} epochs[{i}] has no {key!r}")
+        norms = epoch["grad_W_norm"]
+        if not isinstance(norms, list) or len(norms) != len(layers):
+            raise ValueError(f"{where} epochs[{i}]['grad_W_norm'] must list one number per "
+                             f"layer ({len(layers)}), got {norms!r:.60}")
+        values = [epoch["epoch"], epoch["train_loss"], *norms]
+        values += [epoch.get(k) for k in ("val_loss", "train_accuracy", "val_accuracy")]
+        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                   for v in values):
+            raise ValueError(f"{where} epochs[{i}] holds a value that is not a number or null")
+
+
+def plot_history(history, path, title=None, size=None):
+    """‖∇W_l‖ per layer against epoch (log scale), beside the loss and accuracy curves.
+
+    history: the dict of a ``train --history`` file (see read_history), or its path.
+    size:    (width, height) in pixels; default 1500 × 450.
+    """
+    check_figure_path(path)
+    if not isinstance(history, dict):
+        history = read_history(history)
+    check_history(history)
+    layers, epochs = history["layers"], history["epochs"]
+    epoch = np.array([e["epoch"] for e in epochs], dtype=float)
+
+    def column(key):
+        return _series([e.get(key) for e in epochs])
+
+    has_accuracy = any(e.get("train_accuracy") is not None or e.get("val_accuracy") is not None
+                       for e in epochs)
+    plt = _pyplot()
+    panels = 3 if has_accuracy else 2
+    fig, axes = plt.subplots(1, panels, figsize=_figsize(size, (5 * panels, 4.5)))
+    marker = "o" if len(epochs) <= 30 else None
+
+    ax = axes[0]
+    grad_W = np.array([_series(e["grad_W_norm"]) for e in epochs])  # epochs × layers
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(layers)))
+    for l, layer in enumerate(layers):
+        ax.plot(epoch, grad_W[:, l], marker=marker, markersize=3, color=colours[l],
+                label=f"layer {l + 1} ({layer['n_out']}×{layer['n_in']})")
+    _log_axis(ax)
+    ax.set_title("Gradient norm of every layer")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(r"$\|\nabla_{W_l} J\|$ (mean over the epoch's batches)")
+    ax.legend(fontsize="small")
+
+    ax = axes[1]
+    for key, label in (("train_loss", "train"), ("val_loss", "validation")):
+        values = column(key)
+        if np.any(np.isfinite(values)):
+            ax.plot(epoch, values, marker=marker, markersize=3, label=label)
+    if np.all(column("train_loss")[np.isfinite(column("train_loss"))] > 0):
+        _log_axis(ax)
+    ax.set_title("Loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean loss $J$")
+    ax.legend()
+
+    if has_accuracy:
+        ax = axes[2]
+        for key, label in (("train_accuracy", "train"), ("val_accuracy", "validation")):
+            values = column(key)
+            if np.any(np.isfinite(values)):
+                ax.plot(epoch, values, marker=marker, markersize=3, label=label)
+        ax.set_title("Accuracy")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("fraction classified correctly")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+
+    config = history.get("config") or {}
+    default = "Training history"
+    if isinstance(config, dict) and config.get("data"):
+        default += f": {config['data']}"
+    default += f", {len(epochs)} epoch" + ("s" if len(epochs) != 1 else "")
+    fig.suptitle(title or default)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+# -- the vanishing-gradient experiment ----------------------------------------
+
+def plot_vanishing(result, path, title=None, size=None):
+    """‖δ^(l)‖ and ‖∇W_l‖ against layer index l, one line per configuration (log scale).
+
+    result: what experiments.vanishing_experiment returns (or its JSON).
+    Residual runs are dashed. With dtype float16/float32, a third panel shows the
+    fraction of ∇W_l entries that are exactly zero, beside the float64 run's
+    (dotted); with steps > 0, a second row shows the same after training.
+    """
+    check_figure_path(path)
+    configs, settings = result["configs"], result.get("settings", {})
+    if not configs:
+        raise ValueError("nothing to plot: the result has no configurations")
+    dtype = configs[0]["dtype"]
+    low_precision = dtype != "float64"
+    trained = "trained" in configs[0]
+    rows, columns = (2 if trained else 1), (3 if low_precision else 2)
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(rows, columns, squeeze=False,
+                             figsize=_figsize(size, (5.2 * columns, 4.2 * rows + 0.8)))
+    palette = plt.get_cmap("tab10").colors
+    pairs = []  # (activation, init) in order of appearance: one colour each
+    for config in configs:
+        if (config["activation"], config["init"]) not in pairs:
+            pairs.append((config["activation"], config["init"]))
+    layers = np.arange(1, len(configs[0]["delta_norm"]) + 1)
+
+    for row in range(rows):
+        when = "at initialisation" if row == 0 else f"after {settings.get('steps', '?')} SGD steps"
+        for config in configs:
+            data = config if row == 0 else config["trained"]
+            colour = palette[pairs.index((config["activation"], config["init"])) % 10]
+            style = "--" if config["residual"] else "-"
+            label = _label(config)
+            for ax, key in zip(axes[row], ("delta_norm", "grad_W_norm")):
+                ax.plot(layers, _series(data[key]), style, marker=".", color=colour, label=label)
+                if low_precision:
+                    reference = config["float64"] if row == 0 else config["float64"]["trained"]
+                    ax.plot(layers, _series(reference[key]), ":", color=colour, alpha=0.6)
+            if low_precision:
+                ax = axes[row][2]
+                ax.plot(layers, data["grad_W_zero_fraction"], style, marker=".", color=colour,
+                        label=label)
+                reference = config["float64"] if row == 0 else config["float64"]["trained"]
+                ax.plot(layers, reference["grad_W_zero_fraction"], ":", color=colour, alpha=0.6)
+        titles = [rf"$\|\delta^{{(l)}}\|$ {when}", rf"$\|\nabla_{{W_l}} J\|$ {when}"]
+        ylabels = [r"mean over the batch of $\|\delta_i^{(l)}\|$", r"$\|\nabla_{W_l} J\|$ (Frobenius)"]
+        for ax, text, ylabel in zip(axes[row], titles, ylabels):
+            _log_axis(ax)
+            ax.set_title(text + (f" ({dtype}; dotted: float64)" if low_precision else ""),
+                         fontsize="medium")
+            ax.set_ylabel(ylabel)
+        if low_precision:
+            ax = axes[row][2]
+            ax.set_title(f"entries of $\\nabla_{{W_l}} J$ exactly 0 ({dtype}; dotted: float64)",
+                         fontsize="medium")
+            ax.set_ylabel("fraction of entries that are 0")
+            ax.set_ylim(-0.03, 1.03)
+            ax.grid(True, alpha=0.3)
+        for ax in axes[row]:
+            ax.set_xlabel("layer $l$ (1 = first hidden layer, L = output layer)")
+            ax.set_xticks(layers if len(layers) <= 16 else layers[::max(1, len(layers) // 10)])
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    with_residual = any(config["residual"] for config in configs)
+    ncol = min(len(pairs), 5) if with_residual else min(len(labels), 4)  # columns fill first
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize="small")
+    default = (f"Gradient flow through {settings.get('depth', '?')} hidden layers of "
+               f"{settings.get('width', '?')} units ({settings.get('data', '?')} data, "
+               f"batch of {settings.get('batch_size', '?')})")
+    fig.suptitle(title or default)
+    legend_rows = -(-len(labels) // ncol)
+    legend_inches = 0.25 * legend_rows + 0.25
+    fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
+    save_figure(fig, path)
+
+
+def _label(config):
+    label = f"{config['activation']} / {config['init']}"
+    return label + " + residual" if config["residual"] else label
+
+
+# -- forward mode against reverse mode ----------------------------------------
+
+def plot_modes(result, path, title=None, size=None):
+    """Seconds for the full gradient against the number of parameters n, log-log: forward mode
+    (n JVPs) beside reverse mode (one backward pass); and their ratio.
+
+    result: what experiments.modes_experiment returns (or its JSON).
+    """
+    check_figure_path(path)
+    rows = result["rows"]
+    if not rows:
+        raise ValueError("nothing to plot: the result has no rows")
+    n = np.array([r["n_params"] for r in rows], dtype=float)
+    forward = np.array([r["forward_seconds"] for r in rows])
+    reverse = np.array([r["reverse_seconds"] for r in rows])
+    plt = _pyplot()
+    fig, (ax, ax_ratio) = plt.subplots(1, 2, figsize=_figsize(size, (11, 4.5)))
+
+    ax.plot(n, forward, "o-", label="forward mode: n JVPs (one per parameter)")
+    ax.plot(n, reverse, "s-", label="reverse mode: one backward pass (backprop)")
+    ax.plot(n, forward[-1] * (n / n[-1]) ** 2, ":", color="grey",
+            label=r"$\propto n^2$ (guide: $n$ passes of cost $\propto n$)")
+    ax.set_xscale("log")
+    _log_axis(ax)
+    ax.set_title("Time for the full gradient $\\nabla_\\theta J$")
+    ax.set_xlabel("number of parameters $n$")
+    ax.set_ylabel("seconds (best of a few runs)")
+    ax.legend(fontsize="small")
+
+    ax_ratio.plot(n, forward / reverse, "o-", color="C3", label="forward time / reverse time")
+    ax_ratio.plot(n, (forward / reverse)[-1] * n / n[-1], ":", color="grey",
+                  label=r"$\propto n$ (guide)")
+    ax_ratio.set_xscale("log")
+    _log_axis(ax_ratio)
+    ax_ratio.set_title("How many times slower forward mode is")
+    ax_ratio.set_xlabel("number of parameters $n$")
+    ax_ratio.set_ylabel("ratio of the times")
+    ax_ratio.legend(fontsize="small")
+    settings = result.get("settings", {})
+    default = "Forward vs reverse mode"
+    if settings.get("architecture"):
+        default += f" on {settings['architecture']} networks, batch of {settings.get('batch_size')}"
+    fig.suptitle(title or default)
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -57,3 +57,9 @@ main.add_command(train)
 main.add_command(evaluate)
 main.add_command(predict)
 main.add_command(list_datasets)
+
+from backprop_edu.cli.lab import modes, plot, vanishing  # noqa: E402
+
+main.add_command(plot)
+main.add_command(vanishing)
+main.add_command(modes)

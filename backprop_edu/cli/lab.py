@@ -1,0 +1,292 @@
+"""`backprop-edu plot`, `vanishing` and `modes`: the gradient-flow lab from the shell.
+
+Each command parses options, calls backprop_edu.experiments (the numbers) and
+backprop_edu.plots (the figures), prints a table and writes the files asked
+for. No maths here. Output files are written atomically (a temporary file in
+the same directory, then renamed): a failed run leaves no partial file.
+"""
+
+import json
+import os
+import tempfile
+
+import click
+
+ACTIVATION_CHOICES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
+INIT_CHOICES = ("normal", "xavier", "he")
+
+
+# -- shared helpers -------------------------------------------------------------
+
+def comma_list(known, what):
+    """A click callback: 'a,b' -> ['a', 'b'], each checked against ``known``."""
+    def callback(ctx, param, value):
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        if not names:
+            raise click.BadParameter(f"give at least one {what}, e.g. {known[0]}")
+        for name in names:
+            if name not in known:
+                raise click.BadParameter(
+                    f"unknown {what} {name!r}: expected a comma-separated list of "
+                    f"{', '.join(known)}")
+        return names
+    return callback
+
+
+def figure_path(ctx, param, value):
+    """A click callback: check an output figure's extension and folder before any work."""
+    if value is None:
+        return None
+    from backprop_edu.plots import check_figure_path  # cheap: imports matplotlib lazily
+
+    try:
+        return check_figure_path(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def json_path(ctx, param, value):
+    """A click callback: the folder of a JSON output must exist."""
+    if value is None:
+        return None
+    directory = os.path.dirname(os.path.abspath(value))
+    if not os.path.isdir(directory):
+        raise click.BadParameter(f"cannot write {value}: directory {directory} does not exist")
+    return value
+
+
+def pixel_size(ctx, param, value):
+    """A click callback: '1200x500' -> (1200, 500)."""
+    if value is None:
+        return None
+    try:
+        width, height = (int(part) for part in value.lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise click.BadParameter(f"expected WIDTHxHEIGHT in pixels, e.g. 1200x500, "
+                                 f"got {value!r}") from None
+    if width < 100 or height < 100 or width > 10000 or height > 10000:
+        raise click.BadParameter(f"width and height must lie between 100 and 10000 pixels, "
+                                 f"got {width}x{height}")
+    return width, height
+
+
+def write_json(data, path):
+    """json.dump to ``path``, atomically."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, allow_nan=False)
+            f.write("\n")
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def number(value):
+    """A table cell: 1.2e-07, or 'inf/nan' for an overflowed value."""
+    return "inf/nan" if value is None else f"{value:.2e}"
+
+
+size_option = click.option(
+    "--size", default=None, callback=pixel_size, metavar="WxH",
+    help="Figure size in pixels, e.g. 1200x500. [default: each figure's own]")
+
+
+# -- plot -------------------------------------------------------------------------
+
+@click.command()
+@click.argument("history", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default=None, callback=figure_path, metavar="PATH",
+              help="Figure to write (.png, .svg, .pdf). [default: HISTORY with .png]")
+@click.option("--title", default=None, help="Figure title. [default: from the history]")
+@size_option
+def plot(history, output, title, size):
+    """Plot a training history: ‖∇W_l‖ per layer per epoch (log scale), loss and accuracy.
+
+    HISTORY is the JSON file `backprop-edu train --history run.json` writes; it
+    may still be growing (it is read once, and train replaces it atomically).
+
+    \b
+    Example:
+      backprop-edu train --data moons --history run.json
+      backprop-edu plot run.json -o run.png
+    """
+    from backprop_edu.plots import check_figure_path, plot_history, read_history
+
+    if output is None:
+        output = check_figure_path(os.path.splitext(history)[0] + ".png")
+    data = read_history(history)
+    plot_history(data, output, title=title, size=size)
+    epochs = data["epochs"]
+    click.echo(f"{len(epochs)} epoch{'s' if len(epochs) != 1 else ''}, "
+               f"{len(data['layers'])} layers: wrote {output}")
+
+
+# -- vanishing --------------------------------------------------------------------
+
+def vanishing_table(result, key, title, fmt=number):
+    """Rows = layers l = 1..L, columns = configurations (at most 5 per block)."""
+    from backprop_edu.experiments import config_label
+
+    configs = result["configs"]
+    lines = [title]
+    for start in range(0, len(configs), 5):
+        block = configs[start:start + 5]
+        labels = [config_label(c) for c in block]
+        width = max(13, *(len(label) for label in labels))
+        lines.append(f"{'layer':>5}  " + "  ".join(f"{label:>{width}}" for label in labels))
+        for l in range(len(get(block[0], key))):
+            cells = [fmt(get(c, key)[l]) for c in block]
+            lines.append(f"{l + 1:>5}  " + "  ".join(f"{cell:>{width}}" for cell in cells))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def get(config, key):
+    """config[key]; 'trained.delta_norm' reaches into config['trained']['delta_norm']."""
+    for part in key.split("."):
+        config = config[part]
+    return config
+
+
+@click.command()
+@click.option("--depth", type=click.IntRange(min=1), default=12, show_default=True,
+              help="Hidden layers (the network has depth + 1 layers with the output layer).")
+@click.option("--width", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Units in every hidden layer.")
+@click.option("--activations", default="sigmoid,tanh,relu", show_default=True,
+              callback=comma_list(ACTIVATION_CHOICES, "activation"),
+              help="Comma-separated activations of the hidden layers.")
+@click.option("--init", "inits", default="normal,xavier,he", show_default=True,
+              callback=comma_list(INIT_CHOICES, "init"),
+              help="Comma-separated initialisations; every activation is run with each.")
+@click.option("--std", type=click.FloatRange(min=0, min_open=True), default=1.0,
+              show_default=True, help="Standard deviation of the 'normal' init N(0, std²).")
+@click.option("--residual", is_flag=True,
+              help="Also run every configuration with residual blocks (dashed lines).")
+@click.option("--dtype", type=click.Choice(["float64", "float32", "float16"]),
+              default="float64", show_default=True,
+              help="Precision; float32/float16 are compared with a float64 run.")
+@click.option("--data", default="gaussian", show_default=True,
+              help="gaussian (x ~ N(0, I), 10 features, 10 classes) or a shipped data set "
+                   "(digits, xor, moons, circles, spirals).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Samples in the batch of the forward and backward pass.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the weights and of the data.")
+@click.option("--steps", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also measure after this many SGD steps on the batch (0: only at init).")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.1,
+              show_default=True, help="Learning rate of those SGD steps.")
+@click.option("-o", "--output", default=None, callback=figure_path, metavar="PATH",
+              help="Figure to write (.png, .svg, .pdf). [default: none]")
+@click.option("--json", "json_output", default=None, callback=json_path, metavar="PATH",
+              help="Write every number as JSON. [default: none]")
+@size_option
+def vanishing(depth, width, activations, inits, std, residual, dtype, data, batch_size, seed,
+              steps, lr, output, json_output, size):
+    """The vanishing/exploding gradient experiment: ‖δ^(l)‖ and ‖∇W_l‖ at every layer.
+
+    For each activation × init, a fresh network of DEPTH hidden layers runs one
+    forward and one backward pass on one batch. BP2, δ^(l) = φ'(a_l) ⊙ (W_{l+1}ᵀ δ^(l+1)),
+    multiplies the error by W_{l+1}ᵀ and φ' once per layer, so ‖δ^(l)‖ shrinks or
+    grows geometrically towards layer 1 unless the init balances the product.
+
+    \b
+    Examples:
+      backprop-edu vanishing --depth 12 -o vanishing.png --json vanishing.json
+      backprop-edu vanishing --depth 30 --activations sigmoid --residual -o highway.png
+      backprop-edu vanishing --depth 12 --activations sigmoid --dtype float16
+    """
+    from backprop_edu.experiments import config_label, vanishing_experiment
+
+    result = vanishing_experiment(depth=depth, width=width, activations=activations,
+                                  inits=inits, residual=residual, dtype=dtype, data=data,
+                                  batch_size=batch_size, seed=seed, steps=steps, lr=lr, std=std)
+    s = result["settings"]
+    click.echo(f"{depth} hidden layers of {width} units + a linear output layer (L = {depth + 1}); "
+               f"{s['data']} data, batch of {s['batch_size']}, {dtype}, "
+               f"normal init std {std:g}")
+    click.echo("‖δ^(l)‖ is the mean over the batch of the per-sample norm; ‖∇W_l‖ the "
+               "Frobenius norm.\n")
+    click.echo(vanishing_table(result, "delta_norm", "‖δ^(l)‖ at initialisation"))
+    click.echo(vanishing_table(result, "grad_W_norm", "‖∇W_l‖ at initialisation"))
+    if dtype != "float64":
+        percent = lambda value: f"{100 * value:.1f}%"  # noqa: E731
+        click.echo(vanishing_table(result, "grad_W_zero_fraction",
+                                   f"entries of ∇W_l exactly 0 in {dtype}", percent))
+        click.echo(vanishing_table(result, "float64.grad_W_zero_fraction",
+                                   "entries of ∇W_l exactly 0 in float64 (same weights)", percent))
+    if steps:
+        click.echo(vanishing_table(result, "trained.delta_norm", f"‖δ^(l)‖ after {steps} SGD steps"))
+
+    click.echo("first layer / last layer (‖δ^(1)‖ / ‖δ^(L)‖, ‖∇W_1‖ / ‖∇W_L‖):")
+    for config in result["configs"]:
+        click.echo(f"  {config_label(config):<28} {number(config['delta_ratio']):>9}  "
+                   f"{number(config['grad_W_ratio']):>9}")
+    if json_output:
+        write_json(result, json_output)
+        click.echo(f"wrote {json_output}")
+    if output:
+        from backprop_edu.plots import plot_vanishing
+
+        plot_vanishing(result, output, size=size)
+        click.echo(f"wrote {output}")
+
+
+# -- modes ------------------------------------------------------------------------
+
+@click.command()
+@click.option("--max-params", type=click.IntRange(min=33), default=20000, show_default=True,
+              help="Parameters of the largest network (the cost of forward mode grows like n²).")
+@click.option("--points", type=click.IntRange(min=1, max=20), default=6, show_default=True,
+              help="How many network sizes, spaced geometrically up to --max-params.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Samples in the batch the loss J is the mean over.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights and data.")
+@click.option("-o", "--output", default=None, callback=figure_path, metavar="PATH",
+              help="Figure to write (.png, .svg, .pdf). [default: none]")
+@click.option("--json", "json_output", default=None, callback=json_path, metavar="PATH",
+              help="Write the table as JSON. [default: none]")
+@size_option
+def modes(max_params, points, batch_size, seed, output, json_output, size):
+    """Forward mode (n JVPs) against reverse mode (one backward pass) for the full gradient.
+
+    For networks 10 → w → w → 10 of growing parameter count n, the gradient of
+    the loss is computed both ways; the command checks they agree, times both,
+    and prints how many times slower forward mode is. That ratio grows like n:
+    the reason neural networks are trained with backpropagation.
+
+    \b
+    Example:
+      backprop-edu modes --max-params 20000 -o modes.png
+    """
+    from backprop_edu.experiments import modes_experiment
+
+    result = modes_experiment(max_params=max_params, batch_size=batch_size, seed=seed,
+                              points=points)
+    click.echo(f"full gradient of the mean loss of {result['settings']['architecture']} "
+               f"networks, batch of {batch_size}")
+    click.echo(f"{'n params':>9}  {'forward mode s':>14}  {'reverse mode s':>14}  "
+               f"{'ratio':>8}  {'max |difference|':>16}")
+    for row in result["rows"]:
+        click.echo(f"{row['n_params']:>9}  {row['forward_seconds']:>14.2e}  "
+                   f"{row['reverse_seconds']:>14.2e}  {row['ratio']:>8.1f}  "
+                   f"{row['max_abs_difference']:>16.1e}")
+    worst = max(row["max_abs_difference"] for row in result["rows"])
+    verdict = "agree" if worst <= 1e-10 else "DISAGREE"
+    click.echo(f"forward and reverse mode {verdict}: largest difference {worst:.1e} (float64)")
+    if json_output:
+        write_json(result, json_output)
+        click.echo(f"wrote {json_output}")
+    if output:
+        from backprop_edu.plots import plot_modes
+
+        plot_modes(result, output, size=size)
+        click.echo(f"wrote {output}")
