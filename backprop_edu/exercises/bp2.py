@@ -1,0 +1,81 @@
+"""Exercise bp2: send the error down one layer, δ^(l) = φ'(a_l) ⊙ (W_{l+1}ᵀ δ^(l+1)).
+
+Teaches: the transpose (the error flows back through W_{l+1}ᵀ, not W_{l+1}),
+the elementwise product with φ' (the textbook's D_φ is never built), and
+that δ keeps one column per sample. The hidden layer's φ is tanh.
+Graded against Dense.backward of the package.
+"""
+
+import numpy as np
+
+from backprop_edu.exercises.exercise import Case, dense_with
+
+NAME = "bp2"
+SUMMARY = "BP2: the error of a tanh hidden layer, δ^(l) = φ'(a_l) ⊙ (W_{l+1}ᵀ δ^(l+1))"
+MINUTES = 15
+FUNCTIONS = ["bp2"]
+OUTPUTS = {"bp2": ["delta"]}
+GIVEN = []
+HINTS = [
+    "Shapes first: W_next is n_{l+1} × n_l and delta_next is n_{l+1} × m; the answer is "
+    "n_l × m, like a. Which product of W_next and delta_next has that shape?",
+    "W_nextᵀ δ^(l+1) sends the error back through the weights (np.transpose, or W_next.T). "
+    "Then multiply elementwise (*, not @) by φ'(a_l).",
+    "For φ = tanh, φ'(a) = 1 − tanh(a)²: "
+    "delta = (1 - np.tanh(a) ** 2) * (W_next.T @ delta_next).",
+]
+
+
+def bp2(W_next, delta_next, a):
+    """δ^(l) = φ'(a_l) ⊙ (W_{l+1}ᵀ δ^(l+1)), for a hidden layer with φ = tanh.
+
+    W_next:     W_{l+1}, the weights of the layer above, shape (n_{l+1}, n_l)
+    delta_next: δ^(l+1), its error, shape (n_{l+1}, m): one column per sample
+    a:          a_l, this layer's pre-activation, shape (n_l, m)
+    returns     δ^(l), shape (n_l, m)
+
+    φ'(a) = 1 − tanh²(a); ⊙ is the elementwise product (numpy's *).
+    """
+    phi_prime = 1 - np.tanh(a) ** 2                # φ'(a_l) for tanh
+    return phi_prime * (W_next.T @ delta_next)     # BP2: δ^(l) = φ'(a_l) ⊙ (W_{l+1}ᵀ δ^(l+1))
+
+
+def cases(rng):
+    """(n_l, n_{l+1}, m) of several shapes, square W among them (where W and Wᵀ both fit)."""
+    shapes = [(1, 1, 1), (3, 2, 5), (4, 4, 3), (2, 5, 7), (6, 3, 1)]
+    return [Case("bp2", {"W_next": rng.normal(size=(n_next, n)),
+                         "delta_next": rng.normal(size=(n_next, m)),
+                         "a": rng.normal(size=(n, m))}, m)
+            for n, n_next, m in shapes]
+
+
+def reference(case):
+    """The package's BP2: W_{l+1}ᵀ δ^(l+1) from the upper Dense layer, ⊙ φ' in the tanh layer."""
+    W_next, delta_next, a = case.inputs.values()
+    n_next, n = W_next.shape
+    upper = dense_with(W_next, np.zeros(n_next), "identity")  # δ^(l+1) comes in as is
+    upper.forward(np.zeros((n, a.shape[1])))
+    grad_h = upper.backward(delta_next)                        # W_{l+1}ᵀ δ^(l+1)
+    layer = dense_with(np.eye(n), np.zeros(n), "tanh")         # a_l = I a + 0 = a
+    layer.forward(a)
+    layer.backward(grad_h)
+    return (layer.delta,)
+
+
+def tanh_prime(a):
+    return 1 - np.tanh(a) ** 2
+
+
+MISTAKES = [
+    ("you left out φ'(a_l): BP2 multiplies W_{l+1}ᵀ δ^(l+1) elementwise by φ'(a_l) = 1 − tanh²(a_l).",
+     lambda case: (case.inputs["W_next"].T @ case.inputs["delta_next"],)),
+    ("you multiplied by φ(a_l) = tanh(a_l), not by its derivative φ'(a_l) = 1 − tanh²(a_l).",
+     lambda case: (np.tanh(case.inputs["a"])
+                   * (case.inputs["W_next"].T @ case.inputs["delta_next"]),)),
+    ("you used W_{l+1} where BP2 needs its transpose W_{l+1}ᵀ (the error flows backwards).",
+     lambda case: (tanh_prime(case.inputs["a"])
+                   * (case.inputs["W_next"] @ case.inputs["delta_next"]),)),
+    ("you divided by m: δ keeps one column per sample; the 1/m enters only in BP3/BP4.",
+     lambda case: (tanh_prime(case.inputs["a"])
+                   * (case.inputs["W_next"].T @ case.inputs["delta_next"]) / case.m,)),
+]

@@ -1,0 +1,209 @@
+"""Judging a student's answers: compare them with the reference, and say what went wrong.
+
+The verdict is computed here, in the grader's process, from the references
+this process computed itself; the student's code only ever supplies numbers
+(sandbox.py fetches them from a separate process). For a wrong answer the
+verdict names the first failing case, its inputs' shapes, the output that is
+wrong, the worst entries (expected versus got) and, where one fits, a
+diagnosis: the answer equals one of the exercise's predictable mistakes
+(a missing φ', W instead of Wᵀ, ...), or the right answer transposed,
+reshaped, negated or scaled by m.
+
+What is left out: running the student's code (sandbox.py, harness.py).
+"""
+
+import numpy as np
+
+from backprop_edu.exercises.exercise import describe_inputs
+from backprop_edu.exercises.harness import call_student
+
+DEFAULT_SEED = 0
+TOLERANCE = (1e-6, 1e-9)  # (rtol, atol) of np.isclose, unless an exercise sets its own
+SHOWN_ENTRIES = 3
+
+
+class Verdict:
+    """The outcome of a check: passed or not, a status word, a message, and the details.
+
+    status: pass, wrong (a wrong answer), error (the function raised or returned
+    something unusable), syntax, load, missing (no such function), timeout,
+    memory, crashed (the process died).
+    """
+
+    def __init__(self, exercise, status, message, cases=0, cases_passed=0, detail=None):
+        self.exercise = exercise
+        self.status = status
+        self.message = message
+        self.cases = cases
+        self.cases_passed = cases_passed
+        self.detail = detail or {}
+
+    @property
+    def passed(self):
+        return self.status == "pass"
+
+    def as_dict(self):
+        return {"exercise": self.exercise, "passed": self.passed, "status": self.status,
+                "message": self.message, "cases": self.cases,
+                "cases_passed": self.cases_passed, **self.detail}
+
+    def text(self):
+        """What `backprop-edu exercises check` prints."""
+        word = "PASS" if self.passed else "FAIL"
+        lines = [f"{self.exercise}: {word}: {self.message}"]
+        detail = self.detail
+        if "case" in detail:
+            lines.append(f"  case {detail['case']} of {self.cases}: "
+                         f"{detail['function']}({detail['inputs']})")
+        if "expected_shape" in detail:
+            lines.append(f"  {detail['output']}: expected shape {tuple(detail['expected_shape'])}, "
+                         f"got {tuple(detail['got_shape'])}")
+        if detail.get("entries"):
+            lines.append(f"  {detail['output']}: {detail['wrong_entries']} of "
+                         f"{detail['total_entries']} entries wrong; the largest differences:")
+            for entry in detail["entries"]:
+                index = ", ".join(str(i) for i in entry["index"])
+                lines.append(f"    [{index}]  expected {entry['expected']: .6g}   "
+                             f"got {entry['got']: .6g}")
+        if detail.get("diagnosis"):
+            lines.append(f"  Diagnosis: {detail['diagnosis']}")
+        if self.cases and not self.passed and self.status in ("wrong", "error"):
+            lines.append(f"  {self.cases_passed} of {self.cases} cases passed.")
+        return "\n".join(lines)
+
+
+def make_cases(exercise, seed=DEFAULT_SEED):
+    """The exercise's random cases, the same for the same seed."""
+    return exercise.cases(np.random.default_rng(seed))
+
+
+def tolerance(exercise):
+    return getattr(exercise, "TOLERANCE", TOLERANCE)
+
+
+def close(got, expected, exercise):
+    rtol, atol = tolerance(exercise)
+    return (got.shape == expected.shape
+            and bool(np.all(np.isclose(got, expected, rtol=rtol, atol=atol))))
+
+
+def factor_diagnosis(got, expected, m):
+    """If got = c · expected for a constant c ≠ 1, say what c means (−1, m, 1/m, 2, ...)."""
+    scale = float(np.vdot(expected, expected))
+    if scale == 0 or not np.all(np.isfinite(got)):
+        return None
+    c = float(np.vdot(expected, got)) / scale
+    if not np.allclose(got, c * expected, rtol=1e-6, atol=1e-9) or np.isclose(c, 1):
+        return None
+    if np.isclose(c, -1):
+        return "your answer is the right one with the wrong sign (check ŷ − y versus y − ŷ)."
+    if m and m > 1 and np.isclose(c, m):
+        return (f"your answer is m = {m} times too large: you forgot the 1/m of the mean over "
+                f"the batch (BP3/BP4: ∇W = (1/m) Δ Hᵀ, ∇b = the row-mean of Δ).")
+    if m and m > 1 and np.isclose(c, 1 / m):
+        return (f"your answer is m = {m} times too small: one 1/m too many. The 1/m of the "
+                f"mean enters once, in BP3/BP4; δ keeps one column per sample.")
+    if np.isclose(c, 2) or np.isclose(c, 0.5):
+        return (f"your answer is {c:g} × the right one: a factor 2 is off (the ½ in ½‖ŷ − y‖² "
+                f"cancels the 2 of the derivative; a central difference divides by 2ε).")
+    return f"your answer is {c:.4g} × the right one: some constant factor is wrong."
+
+
+def shape_diagnosis(got, expected, exercise):
+    """Why the shape is wrong, when the numbers say so."""
+    if got.shape == expected.shape[::-1] and got.ndim == 2:
+        if close(got.T, expected, exercise):
+            return ("the numbers are right but transposed: the batch is columns (n × m, one "
+                    "column per sample); return the transpose.")
+        return ("your shape is the transpose of the expected one: check the order of a "
+                "product (δ hᵀ, not h δᵀ) and that the batch is columns, one per sample.")
+    if got.size == expected.size and close(got.reshape(expected.shape), expected, exercise):
+        return (f"the numbers are right but the shape is not: reshape to {expected.shape} "
+                f"(e.g. a bias gradient is 1-D: np.mean(delta, axis=1)).")
+    return None
+
+
+def diagnose(exercise, case, j, got, expected):
+    """The first diagnosis that fits output j of a wrong answer, or None."""
+    for diagnosis, mistake in exercise.MISTAKES:
+        try:
+            with np.errstate(all="ignore"):
+                wrong = tuple(np.asarray(w, dtype=np.float64) for w in mistake(case))
+        except Exception:  # noqa: BLE001 -- a mistake that cannot happen for these shapes
+            continue
+        if j < len(wrong) and not close(wrong[j], expected, exercise) \
+                and close(got, wrong[j], exercise):
+            return diagnosis
+    if got.shape != expected.shape:
+        return shape_diagnosis(got, expected, exercise)
+    if not np.all(np.isfinite(got)):
+        return ("your answer has nan or inf entries: an overflow (exp of a large number? "
+                "subtract the max first) or a division by zero.")
+    return factor_diagnosis(got, expected, case.m)
+
+
+def compare(exercise, case, expected, got):
+    """None if the answer is right; else a dict saying which output and entries are wrong."""
+    names = exercise.OUTPUTS[case.function]
+    for j, (name, e, g) in enumerate(zip(names, expected, got)):
+        g = g.astype(np.float64)
+        if close(g, e, exercise):
+            continue
+        detail = {"output": name, "diagnosis": diagnose(exercise, case, j, g, e)}
+        if g.shape != e.shape:
+            detail.update(expected_shape=list(e.shape), got_shape=list(g.shape))
+            message = f"{name} has the wrong shape"
+        else:
+            rtol, atol = tolerance(exercise)
+            wrong = ~np.isclose(g, e, rtol=rtol, atol=atol)
+            difference = np.where(wrong, np.abs(np.nan_to_num(g - e, nan=np.inf)), -1)
+            order = np.argsort(difference, axis=None)[::-1][:min(SHOWN_ENTRIES, int(wrong.sum()))]
+            detail.update(
+                wrong_entries=int(wrong.sum()), total_entries=int(e.size),
+                entries=[{"index": [int(i) for i in np.unravel_index(k, e.shape)],
+                          "expected": float(e.flat[k]), "got": float(g.flat[k])}
+                         for k in order])
+            message = f"{name} is wrong"
+        return message, detail
+    return None
+
+
+def grade(exercise, cases, answers):
+    """A Verdict from the cases and the student's answers: (outputs, error) per case."""
+    first_failure = None
+    passed = 0
+    for i, (case, (got, error)) in enumerate(zip(cases, answers), start=1):
+        where = {"case": i, "function": case.function, "inputs": describe_inputs(case)}
+        if error is not None:
+            failure = ("error", f"{case.function} {error}", where)
+        else:
+            expected = tuple(np.asarray(e, dtype=np.float64) for e in exercise.reference(case))
+            wrong = compare(exercise, case, expected, got)
+            if wrong is None:
+                passed += 1
+                continue
+            message, detail = wrong
+            failure = ("wrong", f"{case.function}: {message}", {**where, **detail})
+        first_failure = first_failure or failure
+    if first_failure is None and passed == len(cases):
+        functions = ", ".join(exercise.FUNCTIONS)
+        return Verdict(exercise.NAME, "pass",
+                       f"{functions} agrees with the reference on all {len(cases)} cases.",
+                       len(cases), passed)
+    if first_failure is None:
+        first_failure = ("error", "no answer for some cases", {})
+    status, message, detail = first_failure
+    return Verdict(exercise.NAME, status, message, len(cases), passed, detail)
+
+
+def check_functions(exercise, functions, seed=DEFAULT_SEED):
+    """Grade Python functions in this process ({name: function}): for tests and teachers
+    who trust the code. Students' files go through sandbox.check_file instead."""
+    cases = make_cases(exercise, seed)
+    answers = []
+    for case in cases:
+        inputs = [np.array(value, copy=True) if isinstance(value, np.ndarray) else value
+                  for value in case.inputs.values()]
+        answers.append(call_student(functions[case.function], inputs,
+                                    exercise.OUTPUTS[case.function], "<in-process>"))
+    return grade(exercise, cases, answers)

@@ -1,0 +1,173 @@
+"""Running a student's file that nobody has reviewed: a separate process, with limits.
+
+    verdict = check_file(exercise, "work/bp2.py", time_limit=10, memory_limit_mb=1024)
+
+The grader (this process) draws the cases, writes them to a fresh temporary
+directory, and starts ``python -I harness.py DIR FILE`` with a memory limit
+(RLIMIT_AS), a CPU-time limit (RLIMIT_CPU), a file-size limit (RLIMIT_FSIZE)
+and a wall-clock timeout; the child runs in its own process group, which is
+killed when the time is up or the check is over. The child's answers come
+back as plain arrays in DIR/outputs.npz (loaded with allow_pickle=False) and
+its per-case errors in DIR/report.json; its stdout and stderr go to files
+that decide nothing. The references are computed here, after the child is
+gone, and check.grade decides. So a submission can neither crash the grader,
+nor alter the reference, nor print its way to a pass.
+
+What is left out: isolation from the file system and the network (run the
+grader as an unprivileged user, or in a container, for that).
+"""
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from backprop_edu.exercises import harness
+from backprop_edu.exercises.check import DEFAULT_SEED, Verdict, grade, make_cases
+
+TIME_LIMIT = 10.0        # seconds of wall-clock time, numpy's import included
+MEMORY_LIMIT_MB = 1024   # address space of the child process
+MAX_RESULT_BYTES = 64 * 2**20  # larger answers than this are not answers
+
+
+def limit_child(memory_limit_mb, time_limit):
+    """The preexec_fn of the child: set its resource limits before it runs anything."""
+    def set_limits():
+        memory = int(memory_limit_mb * 2**20)
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        cpu = int(time_limit) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2 * MAX_RESULT_BYTES, 2 * MAX_RESULT_BYTES))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return set_limits
+
+
+def write_cases(workdir, exercise, cases):
+    """spec.json (which function, which arguments, which outputs) and inputs.npz (the numbers)."""
+    spec = {"cases": [{"function": case.function, "inputs": list(case.inputs),
+                       "outputs": exercise.OUTPUTS[case.function]} for case in cases]}
+    with open(os.path.join(workdir, "spec.json"), "w", encoding="utf-8") as file:
+        json.dump(spec, file)
+    arrays = {f"case{i}.{name}": np.asarray(value)
+              for i, case in enumerate(cases) for name, value in case.inputs.items()}
+    np.savez(os.path.join(workdir, "inputs.npz"), **arrays)
+
+
+def kill_group(process):
+    """Kill the child and anything it started (it leads its own process group)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def tail(path, characters=400):
+    """The last characters of a file the child wrote (its stderr), for a crash message."""
+    try:
+        with open(path, "rb") as file:
+            file.seek(0, os.SEEK_END)
+            file.seek(max(0, file.tell() - characters))
+            return file.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+def run_child(workdir, filename, time_limit, memory_limit_mb):
+    """Run the harness on the student's file -> (timed_out, return code, stderr's tail)."""
+    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+                       MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    command = [sys.executable, "-I", harness.__file__, workdir, filename]
+    with open(os.path.join(workdir, "stdout.txt"), "wb") as stdout, \
+            open(os.path.join(workdir, "stderr.txt"), "wb") as stderr:
+        process = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL,
+                                   stdout=stdout, stderr=stderr, env=environment,
+                                   start_new_session=True,
+                                   preexec_fn=limit_child(memory_limit_mb, time_limit))
+        try:
+            process.wait(timeout=time_limit)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        kill_group(process)
+    return timed_out, process.returncode, tail(os.path.join(workdir, "stderr.txt"))
+
+
+def read_answers(workdir, exercise, cases):
+    """The child's report and answers -> (load_error or None, [(outputs, error)] per case)."""
+    report_path = os.path.join(workdir, "report.json")
+    outputs_path = os.path.join(workdir, "outputs.npz")
+    if not os.path.exists(report_path) or not os.path.exists(outputs_path):
+        return None, None
+    if os.path.getsize(report_path) > MAX_RESULT_BYTES or \
+            os.path.getsize(outputs_path) > MAX_RESULT_BYTES:
+        return {"kind": "error", "message": "the answers are far larger than the exercise asks "
+                                            "for (more than 64 MB)"}, []
+    with open(report_path, encoding="utf-8") as file:
+        report = json.load(file)
+    if report.get("load_error"):
+        return report["load_error"], []
+    answers = []
+    with np.load(outputs_path, allow_pickle=False) as outputs:
+        for i, (case, entry) in enumerate(zip(cases, report["cases"])):
+            if entry.get("error"):
+                answers.append((None, str(entry["error"])))
+                continue
+            names = [f"case{i}.{j}" for j in range(len(exercise.OUTPUTS[case.function]))]
+            if not all(name in outputs.files for name in names):
+                answers.append((None, "gave no answer"))
+                continue
+            answers.append((tuple(outputs[name] for name in names), None))
+    if len(answers) < len(cases):
+        answers += [(None, "gave no answer")] * (len(cases) - len(answers))
+    return None, answers
+
+
+def check_file(exercise, filename, seed=DEFAULT_SEED, time_limit=TIME_LIMIT,
+               memory_limit_mb=MEMORY_LIMIT_MB):
+    """Grade a student's file in a separate, limited process -> a Verdict. Never raises
+    because of what the file contains."""
+    filename = os.path.abspath(filename)
+    cases = make_cases(exercise, seed)
+    n = len(cases)
+    with tempfile.TemporaryDirectory(prefix="backprop-edu-check-") as workdir:
+        write_cases(workdir, exercise, cases)
+        timed_out, returncode, stderr = run_child(workdir, filename, time_limit, memory_limit_mb)
+        if timed_out or returncode in (-signal.SIGXCPU, -signal.SIGKILL) and not \
+                os.path.exists(os.path.join(workdir, "report.json")):
+            return Verdict(exercise.NAME, "timeout",
+                           f"time limit: your code ran for more than {time_limit:g} s and was "
+                           f"stopped (an endless loop? a Python loop over many entries?)", n)
+        try:
+            load_error, answers = read_answers(workdir, exercise, cases)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            return Verdict(exercise.NAME, "crashed",
+                           f"the grading process left unreadable answers ({error}): did your "
+                           f"code write into the grader's files?", n)
+    memory_message = (f"memory limit: your code needed more than {memory_limit_mb} MB and was "
+                      f"stopped (a huge array? an (m × m) matrix where (n × m) would do?)")
+    if load_error is not None:
+        if load_error.get("kind") == "memory":
+            return Verdict(exercise.NAME, "memory", memory_message, n)
+        return Verdict(exercise.NAME, load_error.get("kind", "load"),
+                       str(load_error.get("message")), n,
+                       detail={"line": load_error["line"]} if "line" in load_error else None)
+    if answers is None:
+        if "MemoryError" in stderr or "Cannot allocate memory" in stderr \
+                or "memory" in stderr.lower() and "alloc" in stderr.lower():
+            return Verdict(exercise.NAME, "memory", memory_message, n)
+        how = (f"was killed by signal {-returncode}" if returncode < 0
+               else f"ended with exit code {returncode}")
+        return Verdict(exercise.NAME, "crashed",
+                       f"your file ended the grading process before it returned its answers "
+                       f"(the process {how}): remove any sys.exit / os._exit / os.kill"
+                       + (f"; its last words: {stderr[-200:]}" if stderr else ""), n)
+    for i, (_, error) in enumerate(answers, start=1):
+        if error and error.startswith(harness.OUT_OF_MEMORY):
+            return Verdict(exercise.NAME, "memory", f"{memory_message}; in case {i}", n)
+    return grade(exercise, cases, answers)
