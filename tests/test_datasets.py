@@ -1,0 +1,150 @@
+"""The shipped data, the 2-D generators, and reading a user's CSV (every malformed file)."""
+
+import numpy as np
+import pytest
+
+from backprop_edu import datasets
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+# -- shipped data ------------------------------------------------------------------
+
+def test_digits_is_the_uci_test_set_with_64_pixels_and_10_classes():
+    digits = datasets.load("digits")
+    assert digits.X.shape == (1797, 64)
+    assert digits.classes == tuple(str(k) for k in range(10))
+    assert digits.X.min() == 0 and digits.X.max() == 16
+    assert np.all(digits.X == np.round(digits.X))
+    assert np.bincount(digits.y).min() >= 170  # about 180 of each digit
+    # the first row of the UCI file is a 0 (its label is the last value of the row)
+    assert digits.y[0] == 0 and digits.X[0, :8].tolist() == [0, 0, 5, 13, 9, 1, 0, 0]
+
+
+def test_the_shipped_csv_has_a_header_so_it_reads_as_a_user_csv():
+    path = datasets.DATA_DIR / "digits.csv"
+    assert path.read_text().splitlines()[0].startswith("pixel_0,pixel_1,")
+    as_csv = datasets.load(str(path), target="label")
+    assert np.array_equal(as_csv.X, datasets.load("digits").X)
+    assert (datasets.DATA_DIR / "README.md").read_text().count("CC BY 4.0") >= 1
+
+
+@pytest.mark.parametrize("name, n, k", [("xor", 400, 2), ("moons", 400, 2), ("circles", 400, 2),
+                                        ("spirals", 600, 3)])
+def test_generated_sets_are_2d_fixed_and_balanced(name, n, k):
+    first, again = datasets.load(name), datasets.load(name)
+    assert first.X.shape == (n, 2) and len(first.classes) == k
+    assert np.array_equal(first.X, again.X) and np.array_equal(first.y, again.y)
+    assert np.all(np.abs(np.bincount(first.y) - n / k) <= n / k * 0.2)
+
+
+def test_generators_follow_their_seed():
+    X1, y1 = datasets.make_moons(100, rng=1)
+    X2, _ = datasets.make_moons(100, rng=2)
+    assert np.array_equal(X1, datasets.make_moons(100, rng=1)[0]) and not np.array_equal(X1, X2)
+
+
+def test_xor_labels_are_the_xor_of_the_signs_without_noise():
+    X, y = datasets.make_xor(200, noise=0.0, rng=0)
+    assert np.array_equal(y, ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(int))
+
+
+def test_circles_inner_ring_is_class_1_without_noise():
+    X, y = datasets.make_circles(100, noise=0.0, factor=0.5, rng=0)
+    radius = np.hypot(X[:, 0], X[:, 1])
+    assert np.allclose(radius[y == 0], 1.0) and np.allclose(radius[y == 1], 0.5)
+
+
+def test_summary_lists_every_shipped_set_with_its_shape():
+    rows = {row[0]: row[1:4] for row in datasets.summary()}
+    assert rows == {"digits": (1797, 64, 10), "xor": (400, 2, 2), "moons": (400, 2, 2),
+                    "circles": (400, 2, 2), "spirals": (600, 2, 3)}
+
+
+# -- a user's CSV --------------------------------------------------------------------
+
+def test_string_labels_become_classes_and_features_keep_their_order(tmp_path):
+    path = write(tmp_path, "b,species,a\n1,cat,2\n3,dog,4\n5,cat,6\n\n")
+    data = datasets.load(path, target="species")
+    assert data.features == ("b", "a") and data.classes == ("cat", "dog")
+    assert data.X.tolist() == [[1, 2], [3, 4], [5, 6]] and data.y.tolist() == [0, 1, 0]
+
+
+def test_numeric_labels_sort_as_numbers_not_text():
+    classes, y = datasets.class_names(np.array(["10", "2", "1", "2"]))
+    assert classes == ("1", "2", "10") and y.tolist() == [2, 1, 0, 1]
+
+
+def test_regression_targets_stay_real(tmp_path):
+    path = write(tmp_path, "x,y\n1,0.5\n2,1.5\n")
+    data = datasets.load(path, target="y", task="regression")
+    assert data.task == "regression" and data.y.tolist() == [0.5, 1.5] and data.n_outputs == 1
+
+
+@pytest.mark.parametrize("text, target, message", [
+    ("", "y", "is empty"),
+    ("a,b,y\n", "y", "no data rows"),
+    ("just one column\n1\n", "y", "single column"),
+    ("a,b,y\n1,2,x\n3,4\n", "y", "line 3 of"),
+    ("a,b,y\n1,2,x\n3,oops,z\n", "y", "line 3, column 'b'"),
+    ("a,b,y\n1,2,x\n3,,z\n", "y", "an empty cell"),
+    ("a,b,y\n1,2,x\n3,nan,z\n", "y", "line 3, column 'b' of"),
+    ("a,b,y\n1,inf,x\n3,4,z\n", "y", "finite"),
+    ("a,b,y\n1,2,x\n3,4,z\n", "label", "its columns are a, b, y"),
+    ("a,b,y\n1,2,x\n3,4,x\n", "y", "single class"),
+    ("a,b,y\n1,2,0.25\n3,4,1.75\n", "y", "--task regression"),
+    ("a,a,y\n1,2,x\n3,4,z\n", "y", "repeats the column name"),
+    ("a,b,y\n1,2,\n3,4,z\n", "y", "empty target"),
+])
+def test_every_malformed_csv_gets_a_one_line_message(tmp_path, text, target, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ValueError) as error:
+        datasets.load(path, target=target)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_nan_message_names_the_row_and_the_column(tmp_path):
+    path = write(tmp_path, "a,b,y\n1,2,x\n3,4,z\n5,NaN,x\n")
+    with pytest.raises(ValueError, match=r"line 4, column 'b' of .* holds NaN"):
+        datasets.load(path, target="y")
+
+
+def test_missing_file_binary_file_and_unknown_name(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        datasets.load(str(tmp_path / "nope.csv"), target="y")
+    binary = tmp_path / "model.csv"
+    binary.write_bytes(b"PK\x03\x04\xff\xfe\x00\x81binary")
+    with pytest.raises(ValueError, match="not a CSV file"):
+        datasets.load(str(binary), target="y")
+    with pytest.raises(ValueError, match="expected one of digits, xor, moons, circles, spirals"):
+        datasets.load("mnist")
+    with pytest.raises(ValueError, match="--target is only for a CSV"):
+        datasets.load("digits", target="label")
+
+
+def test_for_model_picks_the_trained_columns_by_name(tmp_path):
+    path = write(tmp_path, "id,b,a\n7,1,2\n8,3,4\n")
+    X, targets = datasets.for_model(path, ["a", "b"])
+    assert X.tolist() == [[2, 1], [4, 3]] and targets is None
+    with pytest.raises(ValueError, match="lacks the column"):
+        datasets.for_model(path, ["a", "c"])
+
+
+def test_encode_maps_names_to_the_training_classes_and_rejects_new_ones():
+    assert datasets.encode(["dog", "cat", "dog"], ("cat", "dog")).tolist() == [1, 0, 1]
+    with pytest.raises(ValueError, match="'bird' were not seen in training"):
+        datasets.encode(["bird"], ("cat", "dog"))
+
+
+def test_split_and_standardisation():
+    rng = np.random.default_rng(0)
+    train, val = datasets.split(10, 0.3, rng)
+    assert len(val) == 3 and sorted(np.concatenate([train, val]).tolist()) == list(range(10))
+    X = np.array([[1.0, 5.0], [3.0, 5.0]])
+    mean, std = datasets.standardisation(X)
+    assert mean.tolist() == [2, 5] and std.tolist() == [1, 1]  # constant column: std 1
+    assert datasets.standardise(X, mean, std).tolist() == [[-1, 0], [1, 0]]
