@@ -1,16 +1,21 @@
 """Exercises that check themselves: the student writes a function, the grader runs it.
 
-Each exercise is one module (see exercise.py for what it holds); EXERCISES maps
+Each exercise is one module (exercise.py says what it holds); EXERCISES maps
 names to modules, in the order a course would take them.
 
-    from backprop_edu.exercises import EXERCISES, check_file
-    verdict = check_file(EXERCISES["bp2"], "work/bp2.py")
+    from backprop_edu.exercises import get_exercise
+    from backprop_edu.exercises.sandbox import check_file
+    verdict = check_file(get_exercise("bp2"), "work/bp2.py")
     print(verdict.text())
 """
 
-from backprop_edu.exercises import bp2
+from backprop_edu.exercises import (avg_pool, backward_2layer, bp1_mse, bp1_softmax, bp2,
+                                    bp3_bp4, gradient_check, jvp_vjp, max_pool,
+                                    residual_block, sigmoid_prime, tanh_prime, tied_autoencoder)
 
-EXERCISES = {module.NAME: module for module in (bp2,)}
+EXERCISES = {module.NAME: module for module in (
+    bp1_mse, bp1_softmax, sigmoid_prime, tanh_prime, bp2, bp3_bp4, backward_2layer,
+    gradient_check, tied_autoencoder, max_pool, avg_pool, residual_block, jvp_vjp)}
 
 
 def get_exercise(name):

@@ -1,0 +1,82 @@
+"""Exercise bp1_softmax: the output error for softmax cross-entropy, δ^(L) = softmax(a_L) − y.
+
+Teaches: fusing softmax with the cross-entropy gives the simple error
+softmax(a_L) − onehot(y); softmax normalises each column (each sample); and
+subtracting each column's max before exp keeps it from overflowing (one case
+has logits in the hundreds). Graded against losses.softmax_cross_entropy.
+"""
+
+import numpy as np
+
+from backprop_edu.exercises.exercise import Case
+from backprop_edu.losses import softmax_cross_entropy
+
+NAME = "bp1_softmax"
+SUMMARY = "BP1 for softmax cross-entropy: δ^(L) = softmax(a_L) − onehot(y), stable for large a"
+MINUTES = 15
+FUNCTIONS = ["bp1_softmax"]
+OUTPUTS = {"bp1_softmax": ["delta"]}
+GIVEN = []
+HINTS = [
+    "softmax works column by column: each column of a is one sample, and each column of "
+    "softmax(a) must sum to 1 (axis=0).",
+    "exp(800) overflows to inf. softmax(a) = softmax(a − c) for any constant c per column: "
+    "subtract each column's max (a.max(axis=0)) before np.exp.",
+    "Then subtract 1 where the true class is: delta[labels, np.arange(m)] -= 1 "
+    "(that is softmax(a) − onehot(y)).",
+]
+
+
+def bp1_softmax(a, labels):
+    """δ^(L) = softmax(a_L) − onehot(y), for J_i = −log softmax(a_L)_{y_i}.
+
+    a:      a_L, the linear output (the logits), shape (n_out, m): one column per sample
+    labels: the class of each sample, integers in 0..n_out−1, shape (m,)
+    returns δ^(L), shape (n_out, m)
+
+    softmax(a)_k = e^(a_k) / Σ_j e^(a_j), over each column. Some logits are large
+    (hundreds): e^800 overflows, so compute it as e^(a − max a) / Σ e^(a − max a).
+    """
+    m = a.shape[1]
+    e = np.exp(a - a.max(axis=0))        # subtracting each column's max keeps exp ≤ 1
+    delta = e / e.sum(axis=0)            # softmax(a_L): each column sums to 1
+    delta[labels, np.arange(m)] -= 1     # BP1: δ^(L) = softmax(a_L) − onehot(y)
+    return delta
+
+
+def cases(rng):
+    shapes = [(2, 1, 1.0), (3, 5, 1.0), (5, 4, 3.0), (10, 6, 1.0), (4, 3, 400.0)]  # n_out, m, scale
+    return [Case("bp1_softmax", {"a": scale * rng.normal(size=(n, m)),
+                                 "labels": rng.integers(0, n, size=m)}, m)
+            for n, m, scale in shapes]
+
+
+def reference(case):
+    a, labels = case.inputs.values()
+    delta = np.empty_like(a)
+    softmax_cross_entropy(a, labels, delta)  # writes BP1's δ^(L) into delta
+    return (delta,)
+
+
+def softmax(a, axis=0):
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def onehot(case):
+    a, labels = case.inputs.values()
+    y = np.zeros_like(a)
+    y[labels, np.arange(a.shape[1])] = 1
+    return y
+
+
+MISTAKES = [
+    ("your softmax normalises the rows: each *column* is a sample, so sum over axis=0.",
+     lambda case: (softmax(case.inputs["a"], axis=1) - onehot(case),)),
+    ("you returned softmax(a) without subtracting the one-hot target y.",
+     lambda case: (softmax(case.inputs["a"]),)),
+    ("you forgot the softmax: δ^(L) = softmax(a_L) − y, not a_L − y.",
+     lambda case: (case.inputs["a"] - onehot(case),)),
+    ("you divided by m: δ^(L) keeps one column per sample; the 1/m enters only in BP3/BP4.",
+     lambda case: ((softmax(case.inputs["a"]) - onehot(case)) / case.m,)),
+]

@@ -1,0 +1,55 @@
+"""Exercise tanh_prime: the derivative of tanh, tanh'(a) = 1 − tanh²(a).
+
+Teaches: φ' written from φ (the package computes it from the cached
+h = tanh(a)); it is at most 1, reached at a = 0, and vanishes for large |a|.
+Graded against activations.tanh_prime of the package.
+"""
+
+import numpy as np
+
+from backprop_edu.activations import tanh, tanh_prime as package_tanh_prime
+from backprop_edu.exercises.exercise import Case
+
+NAME = "tanh_prime"
+SUMMARY = "φ' for tanh: tanh'(a) = 1 − tanh²(a), entry by entry"
+MINUTES = 5
+FUNCTIONS = ["tanh_prime"]
+OUTPUTS = {"tanh_prime": ["phi_prime"]}
+GIVEN = []
+HINTS = [
+    "tanh = sinh / cosh; differentiate the quotient, or remember that tanh' = 1 − tanh².",
+    "Square tanh(a), not a: h = np.tanh(a), then 1 − h².",
+    "return 1 - np.tanh(a) ** 2",
+]
+
+
+def tanh_prime(a):
+    """tanh'(a) = 1 − tanh²(a), entry by entry.
+
+    a:      any array, e.g. a layer's pre-activation a_l, shape (n, m)
+    returns tanh'(a), the same shape
+    """
+    h = np.tanh(a)     # h = φ(a)
+    return 1 - h ** 2  # φ'(a) = 1 − tanh²(a)
+
+
+def cases(rng):
+    shapes = [(1, 1, 1.0), (3, 4, 1.0), (5, 2, 3.0), (2, 6, 10.0)]  # (n, m, scale)
+    return [Case("tanh_prime", {"a": scale * rng.normal(size=(n, m))}, m)
+            for n, m, scale in shapes]
+
+
+def reference(case):
+    a = case.inputs["a"]
+    h = tanh(a, np.empty_like(a))
+    return (package_tanh_prime(a, h, np.empty_like(a)),)
+
+
+MISTAKES = [
+    ("you computed 1 − a²: square tanh(a), not a.",
+     lambda case: (1 - case.inputs["a"] ** 2,)),
+    ("you returned tanh(a) itself, not its derivative 1 − tanh²(a).",
+     lambda case: (np.tanh(case.inputs["a"]),)),
+    ("you computed 1 − tanh(a): the derivative is 1 − tanh(a)², with a square.",
+     lambda case: (1 - np.tanh(case.inputs["a"]),)),
+]
