@@ -1,0 +1,167 @@
+"""`backprop-edu plot`, `vanishing` and `modes` as a user runs them: output, files, and bad input."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from backprop_edu.cli import main
+from backprop_edu.experiments import vanishing_experiment
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def read_image(path):
+    import matplotlib.image
+    return matplotlib.image.imread(path)
+
+
+def write_history(path, epochs=3):
+    history = {"config": {"data": "moons"},
+               "layers": [{"n_in": 2, "n_out": 8, "activation": "tanh"},
+                          {"n_in": 8, "n_out": 2, "activation": "identity"}],
+               "epochs": [{"epoch": e, "train_loss": 1 / e, "train_accuracy": 0.5 + e / 10,
+                           "val_loss": None, "val_accuracy": None, "grad_W_norm": [0.1, 0.2],
+                           "grad_b_norm": [0.1, 0.1], "delta_norm": [0.3, 0.4], "seconds": 0.1}
+                          for e in range(1, epochs + 1)]}
+    path.write_text(json.dumps(history))
+    return path
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(error_lines) == 1, result.output
+    for fragment in fragments:
+        assert fragment in error_lines[0]
+
+
+def test_plot_writes_the_figure_of_a_history(tmp_path):
+    history = write_history(tmp_path / "run.json")
+    result = run("plot", history, "-o", tmp_path / "run.png", "--size", "600x300")
+    assert result.exit_code == 0, result.output
+    assert "3 epochs, 2 layers" in result.output
+    image = read_image(tmp_path / "run.png")
+    assert image.shape[:2] == (300, 600)
+    assert len(np.unique(image.reshape(-1, image.shape[-1]), axis=0)) > 1
+
+
+def test_plot_defaults_to_the_history_name_with_png(tmp_path):
+    history = write_history(tmp_path / "run.json")
+    assert run("plot", history).exit_code == 0
+    assert (tmp_path / "run.png").is_file()
+
+
+@pytest.mark.parametrize("content,fragment", [
+    (None, "no such history file"), ("{oops", "is not valid JSON"),
+    ('{"layers": [{"n_in": 1, "n_out": 1}], "epochs": [{"epoch": 1}]}', "has no 'train_loss'")])
+def test_plot_bad_history_is_one_line_and_no_image(tmp_path, content, fragment):
+    path = tmp_path / "run.json"
+    if content is not None:
+        path.write_text(content)
+    result = run("plot", path, "-o", tmp_path / "run.png")
+    assert_one_line_error(result, fragment)
+    assert not (tmp_path / "run.png").exists()
+
+
+def test_plot_unknown_extension_is_refused_before_anything_is_written(tmp_path):
+    history = write_history(tmp_path / "run.json")
+    result = run("plot", history, "-o", tmp_path / "run.docx")
+    assert_one_line_error(result, "'.docx' is not an image format")
+    assert sorted(os.listdir(tmp_path)) == ["run.json"]
+
+
+def test_vanishing_prints_the_table_and_writes_json_and_figure(tmp_path):
+    result = run("vanishing", "--depth", 3, "--width", 8, "--activations", "sigmoid,relu",
+                 "--init", "xavier", "--json", tmp_path / "v.json", "-o", tmp_path / "v.png",
+                 "--size", "700x500")
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "v.json").read_text())
+    # the JSON holds exactly the numbers the Python API computes
+    expected = vanishing_experiment(depth=3, width=8, activations=["sigmoid", "relu"],
+                                    inits=["xavier"])
+    assert data == json.loads(json.dumps(expected))
+    assert [(c["activation"], c["init"], c["residual"], c["dtype"]) for c in data["configs"]] == \
+        [("sigmoid", "xavier", False, "float64"), ("relu", "xavier", False, "float64")]
+    first = data["configs"][0]
+    assert len(first["delta_norm"]) == len(first["grad_W_norm"]) == 4
+    assert f"{first['delta_norm'][0]:.2e}" in result.output   # the table shows the same numbers
+    assert "sigmoid / xavier" in result.output
+    assert read_image(tmp_path / "v.png").shape[:2] == (500, 700)
+
+
+def test_vanishing_float16_reports_exact_zeros_next_to_float64():
+    result = run("vanishing", "--depth", 12, "--activations", "sigmoid", "--init", "xavier",
+                 "--dtype", "float16")
+    assert result.exit_code == 0, result.output
+    assert "entries of ∇W_l exactly 0 in float16" in result.output
+    assert "entries of ∇W_l exactly 0 in float64" in result.output
+    table = result.output.split("exactly 0 in float16")[1].splitlines()
+    assert table[2].split() == ["1", "100.0%"]   # layer 1: every entry underflowed
+
+
+def test_vanishing_residual_runs_each_configuration_both_ways(tmp_path):
+    result = run("vanishing", "--depth", 8, "--width", 16, "--activations", "sigmoid",
+                 "--init", "xavier", "--residual", "--json", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    plain, highway = json.loads((tmp_path / "r.json").read_text())["configs"]
+    assert highway["residual"] and not plain["residual"]
+    assert highway["delta_ratio"] > 100 * plain["delta_ratio"]
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--depth", "0"], "--depth"), (["--activations", "sigmoid,swish"], "unknown activation 'swish'"),
+    (["--init", "orthogonal"], "unknown init 'orthogonal'"), (["--dtype", "float8"], "--dtype"),
+    (["--data", "mnist"], "unknown data 'mnist'"), (["-o", "out.bmpx"], "not an image format"),
+    (["--size", "big"], "WIDTHxHEIGHT")])
+def test_vanishing_bad_input_is_one_line(args, fragment):
+    result = run("vanishing", "--depth", 2, "--width", 4, *args) if "--depth" not in args \
+        else run("vanishing", *args)
+    assert_one_line_error(result, fragment)
+
+
+def test_modes_agree_and_print_the_ratio(tmp_path):
+    result = run("modes", "--max-params", 600, "--points", 3, "--json", tmp_path / "m.json",
+                 "-o", tmp_path / "m.png")
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "m.json").read_text())["rows"]
+    assert len(rows) == 3 and rows[-1]["n_params"] <= 600
+    assert "forward and reverse mode agree" in result.output
+    assert all(row["max_abs_difference"] <= 1e-10 for row in rows)
+    assert f"{rows[-1]['ratio']:.1f}" in result.output
+    assert (tmp_path / "m.png").is_file()
+
+
+def test_modes_too_small_is_one_line():
+    assert_one_line_error(run("modes", "--max-params", 5), "--max-params")
+
+
+def installed_command():
+    found = shutil.which("backprop-edu") or os.path.join(os.path.dirname(sys.executable),
+                                                         "backprop-edu")
+    if not os.path.exists(found):
+        pytest.skip("the backprop-edu console script is not installed")
+    return found
+
+
+def test_the_installed_command_runs_the_lab(tmp_path):
+    command = installed_command()
+    done = subprocess.run([command, "vanishing", "--depth", "2", "--width", "8", "--activations",
+                           "relu", "--init", "he", "-o", "v.png"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "relu / he" in done.stdout and (tmp_path / "v.png").is_file()
+    failed = subprocess.run([command, "plot", "missing.json"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines() == [
+        "Error: no such history file: missing.json (write one with "
+        "`backprop-edu train --history run.json`)"]
