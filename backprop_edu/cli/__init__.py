@@ -63,3 +63,7 @@ from backprop_edu.cli.lab import modes, plot, vanishing  # noqa: E402
 main.add_command(plot)
 main.add_command(vanishing)
 main.add_command(modes)
+
+from backprop_edu.cli.exercises import exercises  # noqa: E402
+
+main.add_command(exercises)
