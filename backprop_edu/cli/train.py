@@ -132,6 +132,14 @@ def finite_or_none(value):
     return value if value is None or np.isfinite(value) else None
 
 
+def finish_bar(bar):
+    """Erase the progress bar's line and show the cursor again (the bar hid it). Returns None."""
+    if bar is not None:
+        sys.stderr.write("\r\x1b[K\x1b[?25h")
+        sys.stderr.flush()
+    return None
+
+
 # -- the table ---------------------------------------------------------------------
 
 class Table:
@@ -334,23 +342,21 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
                     sys.stderr.write("\r\x1b[K")  # clear the bar's line before the row
                 click.echo(table.row(record))
     except Diverged as error:
-        if bar:
-            sys.stderr.write("\n")
+        bar = finish_bar(bar)
         kept = f"; the history of the {len(run['epochs'])} finished epochs is in {history}" \
             if history else ""
         click.echo(f"Error: {error}. The steps were too large: try a smaller --lr "
                    f"(e.g. --lr {lr / 10:g}){kept}.", err=True)
         sys.exit(EXIT_DIVERGED)
     except KeyboardInterrupt:
-        if bar:
-            sys.stderr.write("\n")
+        bar = finish_bar(bar)
         kept = f"; the history of the {len(run['epochs'])} finished epochs is in {history}" \
             if history else ""
         click.echo(f"interrupted after {len(run['epochs'])} epochs{kept}; model not saved",
                    err=True)
         sys.exit(130)
-    if bar:
-        sys.stderr.write("\r\x1b[K")
+    finally:
+        finish_bar(bar)
 
     if save is not None:
         net.save(save)
