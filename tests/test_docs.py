@@ -10,11 +10,18 @@ How a tutorial is read (docs/tutorials/*.md):
   each command runs (through click's CliRunner, in the same temporary directory)
   and must exit 0, and its output is compared;
 - in an expected output, a line `...` stands for any number of lines and `...`
-  inside a line for any text (for timings and other numbers that vary);
-- a number below 1e-6 in scientific notation (a rounding-level error such as
-  5.59e-10, whose digits depend on the machine) matches any such number;
-- `<!-- docs-test: output varies -->` right before a block means: run it, check
-  the exit code, but do not compare the output.
+  inside a line for any text;
+- a directive in an HTML comment right before a block (invisible when rendered)
+  changes how it is checked:
+    `<!-- docs-test: output varies -->`    run it, check the exit code, do not compare
+                                           the output (timings);
+    `<!-- docs-test: rounding varies -->`  compare, but let a number below 1e-6 in
+                                           scientific notation (a rounding-level error
+                                           such as 5.59e-10, whose digits depend on the
+                                           machine's floating-point library) match any
+                                           such number;
+    `<!-- docs-test: exit N -->`           the block's commands must exit with code N
+                                           (a lesson about an error, e.g. divergence).
 
 Also: every relative link in the docs pages written with these tutorials points to a
 file that exists, and a link named after a function (`Dense.backward`) points to
@@ -26,6 +33,7 @@ import io
 import re
 import shlex
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from click.testing import CliRunner
@@ -37,20 +45,41 @@ TUTORIALS = sorted((DOCS / "tutorials").glob("*.md"))
 CHECKED_PAGES = [DOCS / "README.md", DOCS / "equations.md", *TUTORIALS]
 
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
-VARIES = "<!-- docs-test: output varies -->"
+DIRECTIVE = re.compile(r"<!-- docs-test: ([^>]*?) -->\s*$")
+
+
+class Block(NamedTuple):
+    """A fenced block: its kind (python, output, console, text, ...), its text, and how to check it."""
+
+    kind: str
+    body: str
+    compare: str = "exact"   # "exact", "rounding" or "none"
+    exit_code: int = 0
 
 
 def blocks(text):
-    """[(kind, body, compare)] for every fenced block; kind "output" for a python block's output."""
+    """Every fenced block of a page, in order; a ```text block right after a ```python block
+    (with nothing but blank lines and a directive between) has kind "output"."""
     found, previous_end, previous_kind = [], 0, None
     for match in FENCE.finditer(text):
         kind, body = match.group(1), match.group(2)
         between = text[previous_end:match.start()]
-        compare = not between.rstrip().endswith(VARIES)
-        if (kind == "text" and previous_kind == "python"
-                and not between.replace(VARIES, "").strip()):
+        directive = DIRECTIVE.search(between)
+        compare, exit_code = "exact", 0
+        if directive:
+            words = directive.group(1).split()
+            if words == ["output", "varies"]:
+                compare = "none"
+            elif words == ["rounding", "varies"]:
+                compare = "rounding"
+            elif len(words) == 2 and words[0] == "exit" and words[1].isdigit():
+                exit_code = int(words[1])
+            else:
+                raise AssertionError(f"unknown directive <!-- docs-test: {directive.group(1)} -->")
+            between = between[:directive.start()]
+        if kind == "text" and previous_kind == "python" and not between.strip():
             kind = "output"
-        found.append((kind, body, compare))
+        found.append(Block(kind, body, compare, exit_code))
         previous_end, previous_kind = match.end(), kind
     return found
 
@@ -72,24 +101,27 @@ def normalise(text):
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines()).strip("\n")
 
 
-# A number below 1e-6 in scientific notation (5.59e-10): a rounding-level error, whose
-# digits depend on the machine's floating-point library. It matches any other such number.
+# A number below 1e-6 in scientific notation (5.59e-10): with `rounding varies`, it
+# matches any other such number.
 TINY = re.compile(r"\d\.\d+e-(?:0[7-9]|[1-9]\d)")
 
 
-def literal(text):
-    """A regex for ``text``, with every tiny number matching any tiny number."""
+def literal(text, rounding):
+    """A regex for ``text``; with rounding=True every tiny number matches any tiny number."""
+    if not rounding:
+        return re.escape(text)
     return TINY.pattern.join(map(re.escape, TINY.split(text)))
 
 
-def output_matches(expected, actual):
+def output_matches(expected, actual, rounding=False):
     """Compare outputs line by line; `...` is a wildcard for lines (alone) or text (in a line)."""
     pattern = []
     for line in normalise(expected).splitlines():
         if line.strip() == "...":
             pattern.append(r"(?:[^\n]*\n)*?")
         else:
-            pattern.append(".*".join(map(literal, line.split("..."))) + r"\n")
+            pattern.append(".*".join(literal(part, rounding) for part in line.split("..."))
+                           + r"\n")
     return re.fullmatch("".join(pattern), normalise(actual) + "\n") is not None
 
 
@@ -104,22 +136,25 @@ def run_command(command):
 def run_tutorial(path):
     """Run every block of a tutorial in order; returns a list of problems (empty: all good)."""
     problems, namespace, last_output = [], {"__name__": f"tutorial_{path.stem}"}, None
-    for number, (kind, body, compare) in enumerate(blocks(path.read_text()), start=1):
+    for number, block in enumerate(blocks(path.read_text()), start=1):
         where = f"{path.name}, block {number}"
-        if kind == "python":
+        rounding = block.compare == "rounding"
+        if block.kind == "python":
             stdout = io.StringIO()
             with contextlib.redirect_stdout(stdout):
-                exec(compile(body, where, "exec"), namespace)  # noqa: S102 -- the tutorial's code
+                exec(compile(block.body, where, "exec"), namespace)  # noqa: S102 -- the tutorial
             last_output = stdout.getvalue()
-        elif kind == "output":
-            if compare and not output_matches(body, last_output):
-                problems.append(f"{where}: python printed\n{last_output}\nthe tutorial shows\n{body}")
-        elif kind == "console":
-            for command, expected in console_commands(body):
+        elif block.kind == "output":
+            if block.compare != "none" and not output_matches(block.body, last_output, rounding):
+                problems.append(f"{where}: python printed\n{last_output}\n"
+                                f"the tutorial shows\n{block.body}")
+        elif block.kind == "console":
+            for command, expected in console_commands(block.body):
                 code, output = run_command(command)
-                if code != 0:
-                    problems.append(f"{where}: `{command}` exited {code}:\n{output}")
-                elif compare and not output_matches(expected, output):
+                if code != block.exit_code:
+                    problems.append(f"{where}: `{command}` exited {code}, "
+                                    f"not {block.exit_code}:\n{output}")
+                elif block.compare != "none" and not output_matches(expected, output, rounding):
                     problems.append(f"{where}: `{command}` printed\n{output}\n"
                                     f"the tutorial shows\n{expected}")
     return problems
@@ -128,7 +163,7 @@ def run_tutorial(path):
 def test_there_are_tutorials_with_code_to_run():
     assert len(TUTORIALS) >= 2
     for path in TUTORIALS:
-        kinds = [kind for kind, _, _ in blocks(path.read_text())]
+        kinds = [block.kind for block in blocks(path.read_text())]
         assert "python" in kinds or "console" in kinds, f"{path.name} has nothing to run"
 
 
@@ -169,15 +204,29 @@ def test_the_checker_catches_a_wrong_output():
     assert output_matches("a\n...\nd", "a\nb\nc\nd")
     assert output_matches("took ... s", "took 0.31 s")
     assert not output_matches("J = 0.5", "J = 0.6")
-    assert output_matches("err 5.59e-10 ok", "err 3.10e-11 ok")
-    assert not output_matches("err 5.59e-10 ok", "err 3.10e-01 ok")
-    assert not output_matches("err 1.00e+00", "err 1.00e-12")
     assert not output_matches("a\nb", "a\nb\nc")
-    assert blocks("```python\nprint(1)\n```\n\n```text\n1\n```\n")[1][:2] == ("output", "1\n")
-    shown_only = f"```python\nprint(1)\n```\n{VARIES}\n```text\n2\n```\n"
-    assert blocks(shown_only)[1] == ("output", "2\n", False)
+    assert output_matches("err 5.59e-10 ok", "err 3.10e-11 ok", rounding=True)
+    assert not output_matches("err 5.59e-10 ok", "err 3.10e-11 ok")
+    assert not output_matches("err 5.59e-10 ok", "err 3.10e-01 ok", rounding=True)
+    assert not output_matches("err 1.00e+00", "err 1.00e-12", rounding=True)
     assert console_commands("$ backprop-edu x\nout\n$ backprop-edu y\n") == [
         ("backprop-edu x", "out"), ("backprop-edu y", "")]
+
+
+def test_blocks_and_directives_are_read_as_documented():
+    page = ("```python\nprint(1)\n```\n\n```text\n1\n```\n"
+            "```python\nprint(2)\n```\n<!-- docs-test: rounding varies -->\n```text\n2\n```\n"
+            "Prose.\n\n```text\nnot an output\n```\n"
+            "<!-- docs-test: exit 3 -->\n```console\n$ backprop-edu train\n```\n"
+            "<!-- docs-test: output varies -->\n```console\n$ backprop-edu modes\n```\n")
+    assert blocks(page) == [
+        Block("python", "print(1)\n"), Block("output", "1\n"),
+        Block("python", "print(2)\n"), Block("output", "2\n", "rounding"),
+        Block("text", "not an output\n"),
+        Block("console", "$ backprop-edu train\n", "exact", 3),
+        Block("console", "$ backprop-edu modes\n", "none")]
+    with pytest.raises(AssertionError, match="unknown directive"):
+        blocks("<!-- docs-test: sometimes -->\n```text\nx\n```\n")
 
 
 def test_a_tutorial_with_a_wrong_output_is_reported(tmp_path):
