@@ -45,15 +45,15 @@ EVAL_CHUNK = 4096  # samples per forward pass when evaluating: memory O(chunk ×
 class Diverged(ArithmeticError):
     """The loss (or a gradient) became NaN or infinite: the steps were too large."""
 
-    def __init__(self, epoch, batch, n_batches, value, last_norms):
+    def __init__(self, epoch, batch, n_batches, what, last_norms):
         self.epoch, self.batch, self.n_batches = epoch, batch, n_batches
-        self.value = value            # the non-finite loss (or "gradient")
+        self.what = what              # e.g. "the loss became nan"
         self.last_norms = last_norms  # ‖∇W_l‖ of the last batch whose loss was finite, or None
         where = (f"the validation pass of epoch {epoch}" if batch is None
                  else f"epoch {epoch}, batch {batch} of {n_batches}")
         norms = ("none: the very first batch diverged" if last_norms is None else
                  ", ".join(f"layer {l}: {norm:.3g}" for l, norm in enumerate(last_norms, 1)))
-        super().__init__(f"training diverged at {where}: the loss became {value}; "
+        super().__init__(f"training diverged at {where}: {what}; "
                          f"last finite gradient norms ‖∇W_l‖: {norms}")
 
 
@@ -90,6 +90,19 @@ def evaluate(net, X, y):
             correct += int(np.count_nonzero(net.output.argmax(axis=0) == labels[rows]))
     accuracy = correct / m if labels is not None else None
     return total_loss / m, accuracy
+
+
+def layer_norms(layer, column_norms):
+    """(‖∇W_l‖, ‖∇b_l‖, ‖δ^(l)‖) from what the layer holds after backward; no extra pass.
+
+    ‖δ^(l)‖ is the mean over the batch of ‖δ_i^(l)‖, the norm of one sample's column of Δ_l;
+    ``column_norms`` is a reused array of one entry per sample.
+    """
+    norm_W = math.sqrt(float(np.vdot(layer.grad_W, layer.grad_W)))  # ‖∇W_l‖_F, Frobenius
+    norm_b = math.sqrt(float(np.vdot(layer.grad_b, layer.grad_b)))  # ‖∇b_l‖
+    np.einsum("ij,ij->j", layer.delta, layer.delta, out=column_norms)  # ‖δ_i^(l)‖² per column i
+    np.sqrt(column_norms, out=column_norms)
+    return norm_W, norm_b, float(column_norms.mean())
 
 
 class BatchBuffers:
@@ -153,20 +166,16 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
                 output = net.forward_columns(buf.X.T)  # H_0 = Xᵀ: one column per sample
                 J = net.backward(buf.targets)          # BP1..BP4; the layers now hold ∇W, ∇b, δ
 
-                norms_W = [0.0] * L
-                for l, layer in enumerate(layers):
-                    norms_W[l] = math.sqrt(float(np.vdot(layer.grad_W, layer.grad_W)))  # ‖∇W_l‖_F
-                    sum_b[l] += math.sqrt(float(np.vdot(layer.grad_b, layer.grad_b)))  # ‖∇b_l‖
-                    # ‖δ_i^(l)‖ for every sample i (a column of Δ_l), then their mean
-                    np.einsum("ij,ij->j", layer.delta, layer.delta, out=buf.column_norms)
-                    np.sqrt(buf.column_norms, out=buf.column_norms)
-                    sum_delta[l] += float(buf.column_norms.mean())  # ‖δ^(l)‖
-                if not (math.isfinite(J) and math.isfinite(sum(norms_W))):
-                    raise Diverged(epoch, k + 1, n_batches, J if not math.isfinite(J) else
-                                   "finite but a gradient overflowed", last_norms)
-                last_norms = norms_W
-                for l in range(L):
-                    sum_W[l] += norms_W[l]
+                norms = [layer_norms(layer, buf.column_norms) for layer in layers]
+                if not (math.isfinite(J) and all(math.isfinite(norm_W) for norm_W, _, _ in norms)):
+                    what = f"the loss became {J}" if not math.isfinite(J) else \
+                        "a gradient norm overflowed to inf"
+                    raise Diverged(epoch, k + 1, n_batches, what, last_norms)
+                for l, (norm_W, norm_b, norm_delta) in enumerate(norms):
+                    sum_W[l] += norm_W
+                    sum_b[l] += norm_b
+                    sum_delta[l] += norm_delta
+                last_norms = [norm_W for norm_W, _, _ in norms]
 
                 optimizer.step()
 
@@ -186,7 +195,8 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
             if X_val is not None and len(X_val):
                 val_loss, val_accuracy = evaluate(net, X_val, y_val)
                 if not math.isfinite(val_loss):
-                    raise Diverged(epoch, None, n_batches, val_loss, last_norms)
+                    raise Diverged(epoch, None, n_batches, f"the validation loss became {val_loss}",
+                                   last_norms)
         yield {
             "epoch": epoch,
             "train_loss": loss_sum / seen,
