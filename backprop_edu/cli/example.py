@@ -13,8 +13,6 @@ from backprop_edu.activations import ACTIVATIONS
 from backprop_edu.example import as_data, format_value, on_kink, worked_example
 from backprop_edu.gradcheck import gradcheck
 
-EQUATION_LABELS = {"forward": "", "loss": "", "chain": "", "φ'": ""}
-
 
 def parse_number(text, option):
     """'2', '-1', '0.5', '1/2' or '1e-3' -> a float; a one-line error otherwise."""
@@ -38,7 +36,7 @@ def parse_x(text):
 def print_steps(title, steps):
     click.echo(title)
     for step in steps:
-        label = EQUATION_LABELS.get(step.equation, step.equation)
+        label = step.equation if step.equation.startswith("BP") else ""  # BP1..BP4
         left = f"{step.symbol} = {step.formula}"
         click.echo(f"  {label:<4}  {left:<28} = {format_value(step.value)}")
 
@@ -51,9 +49,10 @@ def print_steps(title, steps):
 @click.option("--activation", default="relu", show_default=True,
               help=f"The hidden layer's φ: {', '.join(ACTIVATIONS)}.")
 @click.option("--json", "as_json", is_flag=True, default=False,
-              help="Print the same quantities as JSON data instead of text.")
+              help="Print the same quantities as JSON data instead of text. [default: off]")
 @click.option("--check", is_flag=True, default=False,
-              help="Also compare backprop's gradients with finite differences (gradcheck).")
+              help="Also compare backprop's gradients with finite differences "
+                   "(gradcheck). [default: off]")
 def example(x_text, y_text, activation, as_json, check):
     """Walk through the textbook's worked example: a 2-2-1 network, one sample.
 
