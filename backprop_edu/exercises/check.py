@@ -90,10 +90,11 @@ def close(got, expected, exercise):
 def factor_diagnosis(got, expected, m):
     """If got = c · expected for a constant c ≠ 1, say what c means (−1, m, 1/m, 2, ...)."""
     scale = float(np.vdot(expected, expected))
-    if scale == 0 or not np.all(np.isfinite(got)):
-        return None
+    if expected.size < 2 or scale == 0 or not np.all(np.isfinite(got)):
+        return None  # one number is always a multiple of another: that says nothing
     c = float(np.vdot(expected, got)) / scale
-    if not np.allclose(got, c * expected, rtol=1e-6, atol=1e-9) or np.isclose(c, 1):
+    if not np.allclose(got, c * expected, rtol=1e-6, atol=1e-9) or np.isclose(c, 1) \
+            or np.isclose(c, 0):
         return None
     if np.isclose(c, -1):
         return "your answer is the right one with the wrong sign (check ŷ − y versus y − ŷ)."
@@ -136,6 +137,8 @@ def diagnose(exercise, case, j, got, expected):
             return diagnosis
     if got.shape != expected.shape:
         return shape_diagnosis(got, expected, exercise)
+    if not np.any(got) and np.any(expected):
+        return "your answer is all zeros: is a placeholder (np.zeros_like?) still returned?"
     if not np.all(np.isfinite(got)):
         return ("your answer has nan or inf entries: an overflow (exp of a large number? "
                 "subtract the max first) or a division by zero.")
@@ -169,30 +172,32 @@ def compare(exercise, case, expected, got):
 
 
 def grade(exercise, cases, answers):
-    """A Verdict from the cases and the student's answers: (outputs, error) per case."""
-    first_failure = None
-    passed = 0
+    """A Verdict from the cases and the student's answers: (outputs, error) per case.
+
+    Of several failing cases it reports the first one with a diagnosis, else the first
+    one whose function raised, else the first one.
+    """
+    failures = []
     for i, (case, (got, error)) in enumerate(zip(cases, answers), start=1):
         where = {"case": i, "function": case.function, "inputs": describe_inputs(case)}
         if error is not None:
-            failure = ("error", f"{case.function} {error}", where)
-        else:
-            expected = tuple(np.asarray(e, dtype=np.float64) for e in exercise.reference(case))
-            wrong = compare(exercise, case, expected, got)
-            if wrong is None:
-                passed += 1
-                continue
+            failures.append(("error", f"{case.function} {error}", where))
+            continue
+        expected = tuple(np.asarray(e, dtype=np.float64) for e in exercise.reference(case))
+        wrong = compare(exercise, case, expected, got)
+        if wrong is not None:
             message, detail = wrong
-            failure = ("wrong", f"{case.function}: {message}", {**where, **detail})
-        first_failure = first_failure or failure
-    if first_failure is None and passed == len(cases):
+            failures.append(("wrong", f"{case.function}: {message}", {**where, **detail}))
+    passed = len(cases) - len(failures)
+    if not failures:
         functions = ", ".join(exercise.FUNCTIONS)
         return Verdict(exercise.NAME, "pass",
                        f"{functions} agrees with the reference on all {len(cases)} cases.",
                        len(cases), passed)
-    if first_failure is None:
-        first_failure = ("error", "no answer for some cases", {})
-    status, message, detail = first_failure
+    shown = next((f for f in failures if f[2].get("diagnosis")), None) \
+        or next((f for f in failures if f[0] == "error"), failures[0])
+    status, message, detail = shown
+    detail = {**detail, "failed_cases": [f[2]["case"] for f in failures]}
     return Verdict(exercise.NAME, status, message, len(cases), passed, detail)
 
 

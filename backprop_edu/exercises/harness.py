@@ -52,6 +52,8 @@ def as_array(value, name):
 
 def as_outputs(value, names):
     """What a student's function returned -> a tuple of arrays, one per expected output."""
+    if value is None:
+        raise BadAnswer("returned None: did you forget the `return`?")
     if len(names) == 1:
         return (as_array(value, names[0]),)
     if not isinstance(value, (tuple, list)) or len(value) != len(names):
