@@ -77,6 +77,38 @@ def test_sigmoid_matches_an_independent_hand_computation():
     assert example.value("L") != float(HAND["L"])
 
 
+# φ and φ' written independently of backprop_edu.activations, as a student would by hand
+PHI = {
+    "identity": (lambda a: a, lambda a: np.ones_like(a)),
+    "relu": (lambda a: np.maximum(a, 0), lambda a: (a > 0).astype(float)),
+    "leaky_relu": (lambda a: np.where(a > 0, a, 0.01 * a), lambda a: np.where(a > 0, 1, 0.01)),
+    "sigmoid": (lambda a: 1 / (1 + np.exp(-a)), lambda a: np.exp(-a) / (1 + np.exp(-a)) ** 2),
+    "tanh": (np.tanh, lambda a: 1 / np.cosh(a) ** 2),
+    "softplus": (lambda a: np.log1p(np.exp(a)), lambda a: 1 / (1 + np.exp(-a))),
+}
+
+
+@pytest.mark.parametrize("activation", sorted(PHI))
+@pytest.mark.parametrize("x, y", [((2, -1), 1), ((0.3, 0.7), -2), ((-1.5, 4), 0.25)])
+def test_every_activation_and_input_matches_the_chain_rule_by_hand(activation, x, y):
+    phi, phi_prime = PHI[activation]
+    x = np.array(x, dtype=float)
+    W1, b1 = np.array([[1, -1], [0.5, 2]]), np.array([0, -1.0])
+    w2, b2 = np.array([1, -2.0]), 0.5
+    a1 = W1 @ x + b1
+    y_hat = w2 @ phi(a1) + b2
+    dL_dh1 = w2 * (y_hat - y)
+    delta1 = phi_prime(a1) * dL_dh1
+    example = worked_example(x, y, activation)
+    assert example.value("y_hat") == pytest.approx(y_hat, rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(example.value("grad_h1"), dL_dh1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(example.value("phi_prime_a1"), phi_prime(a1), rtol=1e-12,
+                               atol=1e-12)  # 1 − tanh² loses digits near saturation
+    np.testing.assert_allclose(example.value("grad_W1"), np.outer(delta1, x), rtol=1e-12,
+                               atol=1e-12)
+    np.testing.assert_allclose(example.value("grad_b1"), delta1, rtol=1e-12, atol=1e-12)
+
+
 def test_other_x_and_y_change_the_numbers():
     # x = (1, 3), y = −2: a1 = (1 − 3, 1/2 + 6 − 1) = (−2, 11/2), h1 = (0, 11/2),
     # ŷ = −11 + 1/2 = −21/2, δ⁽²⁾ = −21/2 + 2 = −17/2, W2ᵀδ⁽²⁾ = (−17/2, 17), δ⁽¹⁾ = (0, 17)
