@@ -1,0 +1,145 @@
+"""`backprop-edu exercises`: list, start, check, hint, solution, as a student and a teacher use them."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from backprop_edu.cli import main
+from backprop_edu.exercises import EXERCISES
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(main, ["exercises", *args], env=env)
+
+
+def installed_command():
+    found = shutil.which("backprop-edu") or os.path.join(os.path.dirname(sys.executable),
+                                                         "backprop-edu")
+    if not os.path.exists(found):
+        pytest.skip("the backprop-edu command is not installed")
+    return found
+
+
+def test_list_shows_every_exercise_with_minutes_and_a_line():
+    result = run("list")
+    assert result.exit_code == 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == len(EXERCISES)
+    for line, (name, exercise) in zip(lines, EXERCISES.items()):
+        assert line.startswith(name) and f"{exercise.MINUTES} min" in line
+        assert exercise.SUMMARY in line
+
+
+def test_start_writes_the_skeleton_and_refuses_to_overwrite(tmp_path):
+    work = tmp_path / "work"
+    result = run("start", "bp2", str(work))
+    assert result.exit_code == 0, result.output
+    path = work / "bp2.py"
+    text = path.read_text()
+    assert "def bp2(W_next, delta_next, a):" in text and "TODO" in text and "BP2" in text
+    assert f"check bp2 {path}" in result.output
+
+    path.write_text("my work")
+    result = run("start", "bp2", str(work))
+    assert result.exit_code != 0
+    assert "already exists" in result.output and "--force" in result.output
+    assert path.read_text() == "my work"
+    assert run("start", "bp2", str(work), "--force").exit_code == 0
+    assert "TODO" in path.read_text()
+    assert [p.name for p in work.iterdir()] == ["bp2.py"]  # no temporary file left behind
+
+
+def test_skeleton_fails_then_solution_passes_with_exit_codes_and_json(tmp_path):
+    assert run("start", "bp3_bp4", str(tmp_path)).exit_code == 0
+    result = run("check", "bp3_bp4", str(tmp_path / "bp3_bp4.py"))
+    assert result.exit_code == 1
+    assert "FAIL" in result.output and "not written yet" in result.output
+
+    solution = run("solution", "bp3_bp4")
+    assert solution.exit_code == 0
+    (tmp_path / "s.py").write_text(solution.output)
+    result = run("check", "bp3_bp4", str(tmp_path / "s.py"), "--json")
+    assert result.exit_code == 0
+    verdict = json.loads(result.output)
+    assert verdict["passed"] is True and verdict["status"] == "pass"
+    assert verdict["cases_passed"] == verdict["cases"] == 5
+
+
+def test_check_json_of_a_wrong_answer_says_case_entries_and_diagnosis(tmp_path):
+    path = tmp_path / "w.py"
+    path.write_text("def bp3_bp4(delta, h_prev):\n"
+                    "    return delta @ h_prev.T, delta.sum(axis=1)\n")
+    result = run("check", "bp3_bp4", str(path), "--json")
+    assert result.exit_code == 1
+    verdict = json.loads(result.output)
+    assert verdict["passed"] is False and verdict["status"] == "wrong"
+    assert verdict["output"] == "grad_W" and verdict["case"] == 2
+    assert "forgot the 1/m" in verdict["diagnosis"]
+    assert verdict["entries"] and {"index", "expected", "got"} <= set(verdict["entries"][0])
+    text = run("check", "bp3_bp4", str(path)).output
+    assert "case 2 of 5" in text and "Diagnosis:" in text and "expected" in text
+
+
+def test_check_of_a_missing_file_or_unknown_exercise_is_one_line():
+    result = run("check", "bp2", "no/such/file.py")
+    assert result.exit_code != 0 and "does not exist" in result.output
+    result = run("check", "bp9", __file__)
+    assert result.exit_code != 0
+    assert "unknown exercise 'bp9'" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_hint_shows_the_next_one_each_time_and_remembers(tmp_path):
+    env = {"BACKPROP_EDU_HINTS": str(tmp_path / "hints.json")}
+    first = run("hint", "avg_pool", env=env)
+    assert first.exit_code == 0 and "Hint 1 of 3" in first.output
+    assert "Hint 2 of 3" in run("hint", "avg_pool", env=env).output
+    third = run("hint", "avg_pool", env=env)
+    assert "Hint 3 of 3" in third.output and "last hint" in third.output
+    assert "Hint 1 of 3" in run("hint", "avg_pool", "--number", "1", env=env).output
+    assert "Hint 1 of 3" in run("hint", "avg_pool", "--reset", env=env).output
+    assert "Hint 2 of 3" in run("hint", "avg_pool", env=env).output
+    wrong = run("hint", "avg_pool", "--number", "9", env=env)
+    assert wrong.exit_code != 0 and "hints 1 to 3" in wrong.output
+
+
+def test_help_explains_progressive_hints_and_the_grading_loop():
+    assert "--number" in run("hint", "--help").output and "next" in run("hint", "--help").output
+    check_help = run("check", "--help").output
+    assert "--time-limit" in check_help and "--memory-limit" in check_help and "for f in" in check_help
+
+
+def test_solution_prints_a_complete_file_for_every_exercise():
+    for name, exercise in EXERCISES.items():
+        result = run("solution", name)
+        assert result.exit_code == 0
+        compile(result.output, f"{name}.py", "exec")  # a valid Python file
+        for function in exercise.FUNCTIONS:
+            assert f"def {function}(" in result.output
+        assert "TODO" not in result.output
+
+
+def test_a_teacher_grades_a_folder_with_a_shell_loop(tmp_path):
+    """The installed command, as a real process: solution > s.py passes, a wrong file fails."""
+    command = installed_command()
+    solution = subprocess.run([command, "exercises", "solution", "bp2"], capture_output=True,
+                              text=True, check=True).stdout
+    submissions = tmp_path / "submissions"
+    (submissions / "alice").mkdir(parents=True)
+    (submissions / "bob").mkdir()
+    (submissions / "alice" / "bp2.py").write_text(solution)
+    (submissions / "bob" / "bp2.py").write_text(
+        "print('PASS')\ndef bp2(W_next, delta_next, a):\n    return W_next.T @ delta_next\n")
+    loop = (f'for f in {submissions}/*/bp2.py; do '
+            f'if "{command}" exercises check bp2 "$f" > "${{f%.py}}.txt"; '
+            f'then echo "$f pass"; else echo "$f fail"; fi; done')
+    output = subprocess.run(["bash", "-c", loop], capture_output=True, text=True,
+                            check=True).stdout
+    assert f"{submissions}/alice/bp2.py pass" in output
+    assert f"{submissions}/bob/bp2.py fail" in output
+    assert "left out φ'" in (submissions / "bob" / "bp2.txt").read_text()
