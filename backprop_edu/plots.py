@@ -278,6 +278,8 @@ def plot_history(history, path, title=None, size=None):
     has_accuracy = any(e.get("train_accuracy") is not None or e.get("val_accuracy") is not None
                        for e in epochs)
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     panels = 3 if has_accuracy else 2
     fig, axes = plt.subplots(1, panels, figsize=_figsize(size, (5 * panels, 4.5)))
     marker = "o" if len(epochs) <= 30 else None
@@ -319,6 +321,8 @@ def plot_history(history, path, title=None, size=None):
         ax.grid(True, alpha=0.3)
         ax.legend()
 
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     config = history.get("config") or {}
     default = "Training history"
     if isinstance(config, dict) and config.get("data"):

@@ -1,0 +1,81 @@
+"""Regenerate every figure of the gradient-flow lab pages (docs/lab/*.md) into docs/figures/.
+
+    python docs/make_figures.py            # all figures (about half a minute)
+    python docs/make_figures.py modes      # only the figures whose name contains "modes"
+
+Uses the installed package only: the same functions the `backprop-edu` commands call
+(backprop_edu.experiments, backprop_edu.plots), and `backprop-edu train` itself for the
+training history and the decision regions. Every run uses a fixed seed, so the numbers in
+the pages come out the same on every machine; only the timings of `modes` vary.
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+from backprop_edu.experiments import modes_experiment, vanishing_experiment
+from backprop_edu.plots import plot_history, plot_modes, plot_vanishing
+
+FIGURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures")
+
+
+def vanishing():
+    """backprop-edu vanishing --depth 12 --width 64 (sigmoid,tanh,relu × normal,xavier,he)."""
+    plot_vanishing(vanishing_experiment(depth=12, width=64), os.path.join(FIGURES, "vanishing.png"))
+
+
+def vanishing_small_std():
+    """backprop-edu vanishing --depth 12 --width 64 --init normal --std 0.1."""
+    result = vanishing_experiment(depth=12, width=64, inits=["normal"], std=0.1)
+    plot_vanishing(result, os.path.join(FIGURES, "vanishing-std-0.1.png"),
+                   title="Plain normal init N(0, 0.1²): 12 hidden layers of 64 units")
+
+
+def highway():
+    """backprop-edu vanishing --depth 30 --activations sigmoid --residual."""
+    result = vanishing_experiment(depth=30, width=64, activations=["sigmoid"], residual=True)
+    plot_vanishing(result, os.path.join(FIGURES, "highway.png"))
+
+
+def float16():
+    """backprop-edu vanishing --depth 12 --activations sigmoid --dtype float16."""
+    result = vanishing_experiment(depth=12, width=64, activations=["sigmoid"], dtype="float16")
+    plot_vanishing(result, os.path.join(FIGURES, "float16.png"))
+
+
+def modes():
+    """backprop-edu modes --max-params 20000."""
+    plot_modes(modes_experiment(max_params=20000), os.path.join(FIGURES, "modes.png"))
+
+
+def training():
+    """backprop-edu train --data moons --layers 2,16,16,2 --history ... --plot-boundary moons.png,
+    then the history's figure (backprop-edu plot); and the same with 4 sigmoid hidden layers."""
+    from backprop_edu.cli import main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        history = os.path.join(tmp, "run.json")
+        main(["train", "--data", "moons", "--layers", "2,16,16,2", "--activation", "tanh",
+              "--epochs", "40", "--lr", "0.3", "--seed", "0", "--quiet", "--history", history,
+              "--plot-boundary", os.path.join(FIGURES, "moons.png")], standalone_mode=False)
+        with open(history, encoding="utf-8") as f:
+            plot_history(json.load(f), os.path.join(FIGURES, "history.png"))
+        main(["train", "--data", "moons", "--layers", "2,16,16,16,16,2", "--activation",
+              "sigmoid", "--epochs", "20", "--seed", "0", "--quiet", "--history", history],
+             standalone_mode=False)
+        with open(history, encoding="utf-8") as f:
+            plot_history(json.load(f), os.path.join(FIGURES, "history-sigmoid.png"),
+                         title="Training history: moons, 4 sigmoid hidden layers, 20 epochs")
+
+
+def main(only=""):
+    os.makedirs(FIGURES, exist_ok=True)
+    for make in (vanishing, vanishing_small_std, highway, float16, modes, training):
+        if only in make.__name__:
+            make()
+            print(f"{make.__name__}: done")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "")
