@@ -351,6 +351,11 @@ def standardise(X, mean, std):
     return (X - mean) / std
 
 
+def unstandardise(Z, mean, std):
+    """Z · std + mean: back from standardised units (e.g. a regression output) to the data's."""
+    return Z * std + mean
+
+
 def summary():
     """One row per shipped data set: (name, samples, features, classes, description)."""
     rows = []

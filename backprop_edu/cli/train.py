@@ -182,7 +182,8 @@ class Table:
                    "`backprop-edu datasets`) or the path of a CSV file with a header row.")
 @click.option("--target", default=None,
               help="For a CSV: the name of the column to predict (every other column is a "
-                   "numeric feature). Not used with shipped data.")
+                   "numeric feature). Not used with shipped data. [default: none; required "
+                   "for a CSV]")
 @click.option("--task", type=click.Choice(["classification", "regression"]),
               default="classification", show_default=True,
               help="For a CSV: class labels of any type (classification) or real-valued "
@@ -413,7 +414,7 @@ def model_inputs(net, data, target, need_target):
         return data, X, None
     if meta["task"] == "classification":
         return data, X, datasets.encode(values, meta["classes"])
-    return data, X, (values - meta["target_mean"]) / meta["target_std"]
+    return data, X, datasets.standardise(values, meta["target_mean"], meta["target_std"])
 
 
 @click.command()
@@ -439,7 +440,7 @@ def evaluate(model, data, target):
     if accuracy is not None:
         parts.append(f"accuracy {accuracy:.4f}")
     else:
-        rmse = np.sqrt(2 * loss) * net.metadata["target_std"]
+        rmse = np.sqrt(2 * loss) * net.metadata["target_std"]  # half_mse = ½ mean (ŷ − y)²
         parts.append(f"RMSE {rmse:.4g} (in the target's units)")
     click.echo(f"{data}: {len(X)} samples, {', '.join(parts)}")
 
@@ -467,8 +468,8 @@ def predict(model, data, output):
     if meta["task"] == "classification":
         predictions = np.array(meta["classes"])[Y_hat.argmax(axis=1)]
     else:
-        predictions = [f"{value:.10g}" for value in
-                       Y_hat[:, 0] * meta["target_std"] + meta["target_mean"]]
+        values = datasets.unstandardise(Y_hat[:, 0], meta["target_mean"], meta["target_std"])
+        predictions = [f"{value:.10g}" for value in values]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow([meta["target"]])
