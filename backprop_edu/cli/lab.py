@@ -148,6 +148,11 @@ def vanishing_table(result, key, title, fmt=number):
     return "\n".join(lines)
 
 
+def percent(fraction):
+    """A table cell: 0.387 -> '38.7%'."""
+    return f"{100 * fraction:.1f}%"
+
+
 def get(config, key):
     """config[key]; 'trained.delta_norm' reaches into config['trained']['delta_norm']."""
     for part in key.split("."):
@@ -218,7 +223,6 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
     click.echo(vanishing_table(result, "delta_norm", "‖δ^(l)‖ at initialisation"))
     click.echo(vanishing_table(result, "grad_W_norm", "‖∇W_l‖ at initialisation"))
     if dtype != "float64":
-        percent = lambda value: f"{100 * value:.1f}%"  # noqa: E731
         click.echo(vanishing_table(result, "grad_W_zero_fraction",
                                    f"entries of ∇W_l exactly 0 in {dtype}", percent))
         click.echo(vanishing_table(result, "float64.grad_W_zero_fraction",
