@@ -29,6 +29,7 @@ from backprop_edu.activations import ACTIVATIONS
 from backprop_edu.init import INITS
 from backprop_edu.network import Network
 from backprop_edu.optim import OPTIMIZERS
+from backprop_edu.residual import Residual
 from backprop_edu.train import Diverged, build_network, evaluate as evaluate_net, train_epochs
 
 DEFAULT_HIDDEN = 64
@@ -303,6 +304,9 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
     metadata["config"] = config
     net = build_network(widths, activation, init=init, loss=loss, residual=residual,
                         dtype=dtype, rng=rng, metadata=metadata)
+    if residual and not any(isinstance(layer, Residual) for layer in net.layers):
+        click.echo("note: --residual changes nothing here: no hidden layer has equal input and "
+                   "output widths (e.g. --layers 64,32,32,10 has one)", err=True)
     options = {"momentum": momentum} if optimizer == "momentum" else {}
     opt = OPTIMIZERS[optimizer](net, lr=lr, weight_decay=weight_decay, **options)
 
