@@ -2,15 +2,18 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from backprop_edu.cli import main
 from backprop_edu.exercises import EXERCISES
+from backprop_edu.exercises.check import check_functions
 
 
 def run(*args, env=None):
@@ -124,22 +127,51 @@ def test_solution_prints_a_complete_file_for_every_exercise():
         assert "TODO" not in result.output
 
 
-def test_a_teacher_grades_a_folder_with_a_shell_loop(tmp_path):
-    """The installed command, as a real process: solution > s.py passes, a wrong file fails."""
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def fenced(page, kind):
+    """The bodies of a page's ```kind blocks."""
+    return re.findall(rf"^```{kind}\n(.*?)^```", (DOCS / page).read_text(), re.S | re.M)
+
+
+def test_the_teachers_page_shell_loop_grades_a_folder(tmp_path):
+    """The loop of docs/teachers.md, run as written by bash with the installed command."""
     command = installed_command()
     solution = subprocess.run([command, "exercises", "solution", "bp2"], capture_output=True,
                               text=True, check=True).stdout
-    submissions = tmp_path / "submissions"
-    (submissions / "alice").mkdir(parents=True)
-    (submissions / "bob").mkdir()
-    (submissions / "alice" / "bp2.py").write_text(solution)
-    (submissions / "bob" / "bp2.py").write_text(
-        "print('PASS')\ndef bp2(W_next, delta_next, a):\n    return W_next.T @ delta_next\n")
-    loop = (f'for f in {submissions}/*/bp2.py; do '
-            f'if "{command}" exercises check bp2 "$f" > "${{f%.py}}.txt"; '
-            f'then echo "$f pass"; else echo "$f fail"; fi; done')
-    output = subprocess.run(["bash", "-c", loop], capture_output=True, text=True,
-                            check=True).stdout
-    assert f"{submissions}/alice/bp2.py pass" in output
-    assert f"{submissions}/bob/bp2.py fail" in output
-    assert "left out φ'" in (submissions / "bob" / "bp2.txt").read_text()
+    for student, source in [("alice", solution), ("bob", (
+            "print('PASS')\ndef bp2(W_next, delta_next, a):\n    return W_next.T @ delta_next\n"))]:
+        (tmp_path / "submissions" / student).mkdir(parents=True)
+        (tmp_path / "submissions" / student / "bp2.py").write_text(source)
+    (loop,) = fenced("teachers.md", "bash")
+    env = dict(os.environ, PATH=os.path.dirname(command) + os.pathsep + os.environ["PATH"])
+    subprocess.run(["bash", "-c", loop], cwd=tmp_path, env=env, check=True)
+    assert (tmp_path / "grades.csv").read_text() == (
+        "submissions/alice/bp2.py,pass\nsubmissions/bob/bp2.py,fail\n")
+    assert "left out φ'" in (tmp_path / "submissions" / "bob" / "bp2.txt").read_text()
+
+    json_block = next(b for b in fenced("teachers.md", "console") if "--json" in b)
+    args = json_block.splitlines()[0].split()[1:]  # after the `$`
+    result = subprocess.run([command, *args[1:]], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == json.loads(json_block.split("\n", 1)[1])
+
+
+def test_the_messages_shown_in_the_docs_are_the_real_ones():
+    bp2 = EXERCISES["bp2"]
+    missing_phi_prime = check_functions(bp2, {"bp2": lambda W_next, delta_next, a:
+                                              W_next.T @ delta_next}).text()
+    bp3_bp4 = EXERCISES["bp3_bp4"]
+    forgot_1_over_m = check_functions(bp3_bp4, {"bp3_bp4": lambda delta, h_prev: (
+        delta @ h_prev.T, delta.mean(axis=1))}).text()
+    teachers = [block.rstrip("\n") for block in fenced("teachers.md", "text")]
+    assert teachers == [missing_phi_prime, forgot_1_over_m]
+    assert [block.rstrip("\n") for block in fenced("exercises.md", "text")] == [missing_phi_prime]
+
+
+def test_the_pages_name_every_exercise():
+    for page in ("teachers.md", "exercises.md"):
+        text = (DOCS / page).read_text()
+        for name in EXERCISES:
+            assert f"`{name}`" in text, f"{page} does not mention {name}"

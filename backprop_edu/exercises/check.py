@@ -50,7 +50,7 @@ class Verdict:
     def text(self):
         """What `backprop-edu exercises check` prints."""
         word = "PASS" if self.passed else "FAIL"
-        lines = [f"{self.exercise}: {word}: {self.message}"]
+        lines = [f"{self.exercise}: {word} — {self.message}"]
         detail = self.detail
         if "case" in detail:
             lines.append(f"  case {detail['case']} of {self.cases}: "
@@ -187,7 +187,9 @@ def grade(exercise, cases, answers):
         wrong = compare(exercise, case, expected, got)
         if wrong is not None:
             message, detail = wrong
-            failures.append(("wrong", f"{case.function}: {message}", {**where, **detail}))
+            if len(exercise.FUNCTIONS) > 1:
+                message = f"{case.function}: {message}"
+            failures.append(("wrong", message, {**where, **detail}))
     passed = len(cases) - len(failures)
     if not failures:
         functions = ", ".join(exercise.FUNCTIONS)

@@ -70,7 +70,7 @@ def describe_inputs(case):
 
 def header(exercise, what):
     """The docstring that opens a skeleton or a solution file."""
-    return (f'"""Exercise {exercise.NAME}: {exercise.SUMMARY}\n\n'
+    return (f'"""Exercise {exercise.NAME} — {exercise.SUMMARY}\n\n'
             f"{what}\n"
             f"Check it with:   backprop-edu exercises check {exercise.NAME} THIS_FILE.py\n"
             f"Stuck?           backprop-edu exercises hint {exercise.NAME}\n"
