@@ -150,6 +150,14 @@ class Network:
             self._delta_L = np.empty_like(output)
         return self.loss.value_and_delta(output, targets, self._delta_L)  # BP1
 
+    def output_error(self, Y):
+        """BP1 on the last forward pass: (J, δ^(L)), with δ^(L) = ∇_{a_L} J_i one column per sample.
+
+        δ^(L) is the network's reused buffer, overwritten by the next pass.
+        """
+        J = self._loss_and_delta(Y)
+        return J, self._delta_L
+
     def backward(self, Y):
         """BP1 from the loss, then BP2, BP3, BP4 in every layer, top down. Returns the mean loss J."""
         J = self._loss_and_delta(Y)

@@ -125,8 +125,8 @@ def test_same_seed_gives_bit_identical_weights_and_different_seeds_do_not():
 def test_init_schemes_have_their_documented_scale():
     n_in, n_out = 400, 300
     rng = np.random.default_rng(0)
-    assert Dense(n_in, n_out, init="normal", rng=rng).W.std() == pytest.approx(1.0, rel=0.02)
-    assert Dense(n_in, n_out, init="normal", std=0.1, rng=rng).W.std() == pytest.approx(0.1, rel=0.02)
+    assert Dense(n_in, n_out, init="normal", rng=rng).W.std() == pytest.approx(0.1, rel=0.02)
+    assert Dense(n_in, n_out, init="normal", std=1.5, rng=rng).W.std() == pytest.approx(1.5, rel=0.02)
     assert Dense(n_in, n_out, init="xavier", rng=rng).W.std() == pytest.approx(np.sqrt(2 / 700), rel=0.02)
     assert Dense(n_in, n_out, init="he", rng=rng).W.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
     assert Dense(n_in, n_out, init="he", gain=3, rng=rng).W.std() == pytest.approx(3 * np.sqrt(2 / 400), rel=0.02)
