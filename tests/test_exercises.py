@@ -350,3 +350,27 @@ def test_sandbox_reports_an_exception_with_its_line_and_a_missing_function(tmp_p
     verdict = check_file(get_exercise("bp2"), write(tmp_path, "n.py", "def my_bp2(W, d, a):\n"
                                                                       "    return W\n"))
     assert verdict.status == "missing" and "no function named bp2 (it defines my_bp2)" in verdict.message
+
+
+def test_sandbox_a_forged_report_cannot_pass(tmp_path):
+    """The file writes the harness's report and answers itself, claiming a pass, and exits."""
+    path = write(tmp_path, "f.py", (
+        "import json, os, sys, numpy as np\n"
+        "workdir = sys.argv[1]\n"
+        "np.savez(os.path.join(workdir, 'outputs.npz'), **{f'case{i}.0': np.array(['PASS'])"
+        " for i in range(5)})\n"
+        "json.dump({'load_error': {'kind': 'pass', 'message': 'PASS'}, 'cases': []},"
+        " open(os.path.join(workdir, 'report.json'), 'w'))\n"
+        "os._exit(0)\n"))
+    verdict = check_file(get_exercise("bp2"), path)
+    assert not verdict.passed and verdict.status == "load"
+    path = write(tmp_path, "g.py", (
+        "import json, os, sys, numpy as np\n"
+        "workdir = sys.argv[1]\n"
+        "np.savez(os.path.join(workdir, 'outputs.npz'), **{f'case{i}.0': np.array(['PASS'])"
+        " for i in range(5)})\n"
+        "json.dump({'load_error': None, 'cases': [{'error': None}] * 5},"
+        " open(os.path.join(workdir, 'report.json'), 'w'))\n"
+        "os._exit(0)\n"))
+    verdict = check_file(get_exercise("bp2"), path)
+    assert not verdict.passed and "not an array of real numbers" in verdict.message

@@ -21,9 +21,11 @@ import json
 import os
 import resource
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -33,6 +35,7 @@ from backprop_edu.exercises.check import DEFAULT_SEED, Verdict, grade, make_case
 TIME_LIMIT = 10.0        # seconds of wall-clock time, numpy's import included
 MEMORY_LIMIT_MB = 1024   # address space of the child process
 MAX_RESULT_BYTES = 64 * 2**20  # larger answers than this are not answers
+LOAD_FAILURES = ("syntax", "load", "missing", "memory", "crashed", "error")
 
 
 def limit_child(memory_limit_mb, time_limit):
@@ -56,6 +59,11 @@ def write_cases(workdir, exercise, cases):
     arrays = {f"case{i}.{name}": np.asarray(value)
               for i, case in enumerate(cases) for name, value in case.inputs.items()}
     np.savez(os.path.join(workdir, "inputs.npz"), **arrays)
+
+
+def regular_file(path):
+    """True for a plain file (not a link, a pipe or a device the child put in its place)."""
+    return stat.S_ISREG(os.lstat(path).st_mode)
 
 
 def kill_group(process):
@@ -102,8 +110,11 @@ def read_answers(workdir, exercise, cases):
     """The child's report and answers -> (load_error or None, [(outputs, error)] per case)."""
     report_path = os.path.join(workdir, "report.json")
     outputs_path = os.path.join(workdir, "outputs.npz")
-    if not os.path.exists(report_path) or not os.path.exists(outputs_path):
+    if not os.path.lexists(report_path) or not os.path.lexists(outputs_path):
         return None, None
+    if not (regular_file(report_path) and regular_file(outputs_path)):
+        return {"kind": "crashed", "message": "the answers were replaced by something that is "
+                                              "not a file: did your code touch the grader's files?"}, []
     if os.path.getsize(report_path) > MAX_RESULT_BYTES or \
             os.path.getsize(outputs_path) > MAX_RESULT_BYTES:
         return {"kind": "error", "message": "the answers are far larger than the exercise asks "
@@ -116,26 +127,50 @@ def read_answers(workdir, exercise, cases):
     with np.load(outputs_path, allow_pickle=False) as outputs:
         for i, (case, entry) in enumerate(zip(cases, report["cases"])):
             if entry.get("error"):
-                answers.append((None, str(entry["error"])))
+                answers.append((None, " ".join(str(entry["error"]).split())[:600]))
                 continue
             names = [f"case{i}.{j}" for j in range(len(exercise.OUTPUTS[case.function]))]
             if not all(name in outputs.files for name in names):
                 answers.append((None, "gave no answer"))
                 continue
-            answers.append((tuple(outputs[name] for name in names), None))
+            arrays = tuple(outputs[name] for name in names)
+            if any(array.dtype.kind not in "biuf" for array in arrays):
+                answers.append((None, "returned something that is not an array of real numbers"))
+                continue
+            answers.append((arrays, None))
     if len(answers) < len(cases):
         answers += [(None, "gave no answer")] * (len(cases) - len(answers))
     return None, answers
 
 
+def signal_name(number):
+    """9 -> 'SIGKILL'; SIGXFSZ says the file-size limit was hit (too much output)."""
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return str(number)
+    return name + (" (it wrote more than the file-size limit)" if name == "SIGXFSZ" else "")
+
+
 def check_file(exercise, filename, seed=DEFAULT_SEED, time_limit=TIME_LIMIT,
                memory_limit_mb=MEMORY_LIMIT_MB):
     """Grade a student's file in a separate, limited process -> a Verdict. Never raises
-    because of what the file contains."""
+    because of what the file contains or does."""
+    try:
+        return run_check(exercise, filename, seed, time_limit, memory_limit_mb)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            zipfile.BadZipFile) as error:
+        return Verdict(exercise.NAME, "crashed",
+                       f"the grader could not read your code's answers ({type(error).__name__}: "
+                       f"{error}): did your code write into the grader's files?")
+
+
+def run_check(exercise, filename, seed, time_limit, memory_limit_mb):
     filename = os.path.abspath(filename)
     cases = make_cases(exercise, seed)
     n = len(cases)
-    with tempfile.TemporaryDirectory(prefix="backprop-edu-check-") as workdir:
+    with tempfile.TemporaryDirectory(prefix="backprop-edu-check-",
+                                     ignore_cleanup_errors=True) as workdir:
         write_cases(workdir, exercise, cases)
         timed_out, returncode, stderr = run_child(workdir, filename, time_limit, memory_limit_mb)
         if timed_out or returncode in (-signal.SIGXCPU, -signal.SIGKILL) and not \
@@ -143,25 +178,22 @@ def check_file(exercise, filename, seed=DEFAULT_SEED, time_limit=TIME_LIMIT,
             return Verdict(exercise.NAME, "timeout",
                            f"time limit: your code ran for more than {time_limit:g} s and was "
                            f"stopped (an endless loop? a Python loop over many entries?)", n)
-        try:
-            load_error, answers = read_answers(workdir, exercise, cases)
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            return Verdict(exercise.NAME, "crashed",
-                           f"the grading process left unreadable answers ({error}): did your "
-                           f"code write into the grader's files?", n)
+        load_error, answers = read_answers(workdir, exercise, cases)
     memory_message = (f"memory limit: your code needed more than {memory_limit_mb} MB and was "
                       f"stopped (a huge array? an (m × m) matrix where (n × m) would do?)")
     if load_error is not None:
-        if load_error.get("kind") == "memory":
+        # The child's report is the student's to forge: only a failing status comes out of it.
+        kind = load_error.get("kind") if load_error.get("kind") in LOAD_FAILURES else "load"
+        if kind == "memory":
             return Verdict(exercise.NAME, "memory", memory_message, n)
-        return Verdict(exercise.NAME, load_error.get("kind", "load"),
-                       str(load_error.get("message")), n,
-                       detail={"line": load_error["line"]} if "line" in load_error else None)
+        line = load_error.get("line")
+        return Verdict(exercise.NAME, kind, " ".join(str(load_error.get("message")).split())[:600],
+                       n, detail={"line": line} if isinstance(line, int) else None)
     if answers is None:
         if "MemoryError" in stderr or "Cannot allocate memory" in stderr \
                 or "memory" in stderr.lower() and "alloc" in stderr.lower():
             return Verdict(exercise.NAME, "memory", memory_message, n)
-        how = (f"was killed by signal {-returncode}" if returncode < 0
+        how = (f"was killed by signal {signal_name(-returncode)}" if returncode < 0
                else f"ended with exit code {returncode}")
         return Verdict(exercise.NAME, "crashed",
                        f"your file ended the grading process before it returned its answers "
