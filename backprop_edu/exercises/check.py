@@ -63,13 +63,22 @@ class Verdict:
                          f"{detail['total_entries']} entries wrong; the largest differences:")
             for entry in detail["entries"]:
                 index = ", ".join(str(i) for i in entry["index"])
-                lines.append(f"    [{index}]  expected {entry['expected']: .6g}   "
-                             f"got {entry['got']: .6g}")
+                expected, got = distinct(entry["expected"], entry["got"])
+                lines.append(f"    [{index}]  expected {expected}   got {got}")
         if detail.get("diagnosis"):
             lines.append(f"  Diagnosis: {detail['diagnosis']}")
         if self.cases and not self.passed and self.status in ("wrong", "error"):
             lines.append(f"  {self.cases_passed} of {self.cases} cases passed.")
         return "\n".join(lines)
+
+
+def distinct(expected, got):
+    """Both numbers with 6 significant digits, or as many more as it takes to tell them apart."""
+    for digits in range(6, 18):
+        shown = f"{expected: .{digits}g}", f"{got: .{digits}g}"
+        if shown[0] != shown[1]:
+            return shown
+    return shown
 
 
 def make_cases(exercise, seed=DEFAULT_SEED):

@@ -102,7 +102,17 @@ def not_restored(case):
     return (grad,)
 
 
+def backprop_gradient(case):
+    """The exact gradient by BP1–BP3: (1/m) (φ'(a) ⊙ (ŷ − y)) Xᵀ, which is not what is asked."""
+    W, X, Y, eps = case.inputs.values()
+    h = np.tanh(W @ X)
+    return (((1 - h ** 2) * (h - Y)) @ X.T / X.shape[1],)
+
+
 MISTAKES = [
+    ("you returned the exact (backprop) gradient: it differs from the central difference by "
+     "O(ε²). This exercise asks for the finite-difference estimate, computed from loss() alone.",
+     backprop_gradient),
     ("you used a one-sided difference (J(θ + ε) − J(θ)) / ε: its error is O(ε); the central "
      "difference (J(θ + ε) − J(θ − ε)) / 2ε has error O(ε²).",
      one_sided),
