@@ -15,12 +15,21 @@ import click
 from backprop_edu import __version__
 
 
+class OneLineUsageError(click.ClickException):
+    """A usage error (bad option value, missing argument) shown as one line, exit code 2."""
+
+    exit_code = 2
+
+
 class Group(click.Group):
     """A click group that turns any uncaught error into one clear line."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:  # click would print the usage lines above it
+            where = error.ctx.command_path if error.ctx else ctx.command_path
+            raise OneLineUsageError(f"{error.format_message()} (see '{where} --help')") from None
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except KeyboardInterrupt:
