@@ -72,8 +72,16 @@ class Verdict:
         return "\n".join(lines)
 
 
+def as_number(value):
+    """A float for JSON; nan and ±inf as the strings "nan", "inf", "-inf" (JSON has no nan)."""
+    value = float(value)
+    return value if np.isfinite(value) else str(value)
+
+
 def distinct(expected, got):
     """Both numbers with 6 significant digits, or as many more as it takes to tell them apart."""
+    if isinstance(got, str):
+        return f"{expected: .6g}", f" {got}"
     for digits in range(6, 18):
         shown = f"{expected: .{digits}g}", f"{got: .{digits}g}"
         if shown[0] != shown[1]:
@@ -106,7 +114,8 @@ def factor_diagnosis(got, expected, m):
             or np.isclose(c, 0):
         return None
     if np.isclose(c, -1):
-        return "your answer is the right one with the wrong sign (check ŷ − y versus y − ŷ)."
+        return ("your answer is the right one with the wrong sign: check the order of a "
+                "subtraction (ŷ − y, not y − ŷ) or a stray minus.")
     if m and m > 1 and np.isclose(c, m):
         return (f"your answer is m = {m} times too large: you forgot the 1/m of the mean over "
                 f"the batch (BP3/BP4: ∇W = (1/m) Δ Hᵀ, ∇b = the row-mean of Δ).")
@@ -173,7 +182,7 @@ def compare(exercise, case, expected, got):
             detail.update(
                 wrong_entries=int(wrong.sum()), total_entries=int(e.size),
                 entries=[{"index": [int(i) for i in np.unravel_index(k, e.shape)],
-                          "expected": float(e.flat[k]), "got": float(g.flat[k])}
+                          "expected": float(e.flat[k]), "got": as_number(g.flat[k])}
                          for k in order])
             message = f"{name} is wrong"
         return message, detail

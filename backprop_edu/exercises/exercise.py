@@ -58,10 +58,12 @@ def dense_with(W, b, activation):
 
 
 def describe_inputs(case):
-    """'W_next 3×4, delta_next 3×5, eps = 0.001': what a case is made of, for messages."""
+    """'W 3×4, b (3,), eps = 0.001': what a case is made of, for messages."""
     parts = []
     for name, value in case.inputs.items():
-        if isinstance(value, np.ndarray) and value.ndim > 0:
+        if isinstance(value, np.ndarray) and value.ndim == 1:
+            parts.append(f"{name} ({value.shape[0]},)")
+        elif isinstance(value, np.ndarray) and value.ndim > 1:
             parts.append(f"{name} {'×'.join(str(n) for n in value.shape)}")
         else:
             parts.append(f"{name} = {value!r}" if not isinstance(value, float) else f"{name} = {value:g}")
