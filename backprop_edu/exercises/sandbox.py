@@ -119,6 +119,10 @@ def read_answers(workdir, exercise, cases):
             os.path.getsize(outputs_path) > MAX_RESULT_BYTES:
         return {"kind": "error", "message": "the answers are far larger than the exercise asks "
                                             "for (more than 64 MB)"}, []
+    with zipfile.ZipFile(outputs_path) as archive:  # a small file may unzip to a huge one
+        if sum(member.file_size for member in archive.infolist()) > MAX_RESULT_BYTES:
+            return {"kind": "error", "message": "the answers are far larger than the exercise "
+                                                "asks for (more than 64 MB)"}, []
     with open(report_path, encoding="utf-8") as file:
         report = json.load(file)
     if report.get("load_error"):
@@ -198,7 +202,8 @@ def run_check(exercise, filename, seed, time_limit, memory_limit_mb):
         return Verdict(exercise.NAME, "crashed",
                        f"your file ended the grading process before it returned its answers "
                        f"(the process {how}): remove any sys.exit / os._exit / os.kill"
-                       + (f"; its last words: {stderr[-200:]}" if stderr else ""), n)
+                       + (f"; its last words: {' '.join(stderr.split())[-200:]}"
+                          if stderr else ""), n)
     for i, (_, error) in enumerate(answers, start=1):
         if error and error.startswith(harness.OUT_OF_MEMORY):
             return Verdict(exercise.NAME, "memory", f"{memory_message}; in case {i}", n)
