@@ -67,7 +67,8 @@ def tanh_prime(a):
 
 
 MISTAKES = [
-    ("you left out φ'(a_l): BP2 multiplies W_{l+1}ᵀ δ^(l+1) elementwise by φ'(a_l) = 1 − tanh²(a_l).",
+    ("you left out φ'(a_l): BP2 multiplies W_{l+1}ᵀ δ^(l+1) elementwise by "
+     "φ'(a_l) = 1 − tanh²(a_l).",
      lambda case: (case.inputs["W_next"].T @ case.inputs["delta_next"],)),
     ("you multiplied by φ(a_l) = tanh(a_l), not by its derivative φ'(a_l) = 1 − tanh²(a_l).",
      lambda case: (np.tanh(case.inputs["a"])

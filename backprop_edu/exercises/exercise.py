@@ -66,7 +66,8 @@ def describe_inputs(case):
         elif isinstance(value, np.ndarray) and value.ndim > 1:
             parts.append(f"{name} {'×'.join(str(n) for n in value.shape)}")
         else:
-            parts.append(f"{name} = {value!r}" if not isinstance(value, float) else f"{name} = {value:g}")
+            shown = f"{value:g}" if isinstance(value, float) else repr(value)
+            parts.append(f"{name} = {shown}")
     return ", ".join(parts)
 
 

@@ -70,7 +70,9 @@ def where_in(filename, tb):
     if not frames:
         return ""
     frame = frames[-1]
-    return f" (line {frame.lineno}: {frame.line.strip()})" if frame.line else f" (line {frame.lineno})"
+    if not frame.line:
+        return f" (line {frame.lineno})"
+    return f" (line {frame.lineno}: {frame.line.strip()})"
 
 
 def describe_error(error, filename):

@@ -50,7 +50,7 @@ def max_pool_backward(x, grad_out, size):
     n, m = x.shape
     windows = x.reshape(n // size, size, m)                   # windows[i, k, j] = x[i·size + k, j]
     is_max = windows == windows.max(axis=1, keepdims=True)    # ∂ max / ∂ x: 1 at the max, else 0
-    grad_x = is_max * grad_out[:, None, :]                    # chain rule: route grad_out to the max
+    grad_x = is_max * grad_out[:, None, :]                    # chain rule: all of it to the max
     return grad_x.reshape(n, m)
 
 

@@ -113,8 +113,8 @@ def read_answers(workdir, exercise, cases):
     if not os.path.lexists(report_path) or not os.path.lexists(outputs_path):
         return None, None
     if not (regular_file(report_path) and regular_file(outputs_path)):
-        return {"kind": "crashed", "message": "the answers were replaced by something that is "
-                                              "not a file: did your code touch the grader's files?"}, []
+        return {"kind": "crashed", "message": "the answers were replaced by something that "
+                                              "is not a file: did your code touch them?"}, []
     if os.path.getsize(report_path) > MAX_RESULT_BYTES or \
             os.path.getsize(outputs_path) > MAX_RESULT_BYTES:
         return {"kind": "error", "message": "the answers are far larger than the exercise asks "

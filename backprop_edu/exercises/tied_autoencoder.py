@@ -51,7 +51,7 @@ def tied_autoencoder(W, b, c, X):
     x_hat = W.T @ h + c[:, None]                   # decoder: x̂ = Wᵀ h + c
     delta_out = x_hat - X                          # BP1: δ_out = x̂ − x
     delta_h = h * (1 - h) * (W @ delta_out)        # BP2 through the decoder: (Wᵀ)ᵀ δ_out = W δ_out
-    grad_decoder = (delta_out @ h.T / m).T         # BP3 for the decoder's Wᵀ, turned back to W's shape
+    grad_decoder = (delta_out @ h.T / m).T         # BP3 for the decoder's Wᵀ, in W's shape
     grad_encoder = delta_h @ X.T / m               # BP3 for the encoder's W
     grad_W = grad_encoder + grad_decoder           # one W, two uses: the gradients add
     return grad_W, delta_h.mean(axis=1), delta_out.mean(axis=1)  # BP4 for b and for c
