@@ -90,6 +90,8 @@ class Dense:
         self.a = np.empty(shape, dtype)       # a_l
         self.h = np.empty(shape, dtype)       # h_l = φ(a_l)
         self.delta = np.empty(shape, dtype)   # δ^(l)
+        self.mean_delta = np.empty(shape, dtype)  # (1/m) Δ_l, shared by BP3 and BP4
+        self.ones = np.ones(m, dtype)         # 1, the column of m ones in BP4
         self.grad_h_prev = np.empty((self.n_in, m), dtype)  # ∂J/∂h_{l−1} = W_lᵀ δ^(l)
         self._batch_size = m
 
@@ -114,10 +116,11 @@ class Dense:
         m = self.h_prev.shape[1]
         self.activation.phi_prime(self.a, self.h, out=self.delta)  # φ'(a_l)
         self.delta *= grad_h                          # BP2: δ^(l) = φ'(a_l) ⊙ ∂J/∂h_l
-        np.matmul(self.delta, self.h_prev.T, out=self.grad_W)
-        self.grad_W *= 1 / m                          # BP3: ∇W_l = (1/m) Δ_l H_{l−1}ᵀ
-        np.sum(self.delta, axis=1, out=self.grad_b)
-        self.grad_b *= 1 / m                          # BP4: ∇b_l = (1/m) Σ_i δ_i^(l)
+        # The 1/m of the mean enters here, on Δ_l (n_out × m) rather than on the
+        # larger ∇W_l (n_out × n_in): one pass over the smaller array, shared by BP3 and BP4.
+        np.multiply(self.delta, 1 / m, out=self.mean_delta)                # (1/m) Δ_l
+        np.matmul(self.mean_delta, self.h_prev.T, out=self.grad_W)  # BP3: ∇W_l = (1/m) Δ_l H_{l−1}ᵀ
+        np.matmul(self.mean_delta, self.ones, out=self.grad_b)      # BP4: ∇b_l = (1/m) Δ_l 1
         if not propagate:
             return None
         np.matmul(self.W.T, self.delta, out=self.grad_h_prev)  # ∂J/∂h_{l−1} = W_lᵀ δ^(l)

@@ -49,12 +49,43 @@ class Optimizer:
             self.update(k, *self.gradient(k))
 
 
+BLOCK = 2 ** 16  # elements of η g computed at a time by SGD: small enough to stay in cache
+
+
+def row_blocks(shape, buffer):
+    """Split an array of ``shape`` into blocks of whole rows, each paired with a view of ``buffer``
+    of the block's shape: [(rows, view), ...]. A block holds at most buffer.size elements and
+    at least one row (the buffer must hold a row)."""
+    row_size = int(np.prod(shape[1:]))
+    rows_per_block = max(1, buffer.size // row_size)
+    blocks = []
+    for start in range(0, shape[0], rows_per_block):
+        rows = slice(start, min(start + rows_per_block, shape[0]))
+        n_rows = rows.stop - rows.start
+        blocks.append((rows, buffer[:n_rows * row_size].reshape((n_rows,) + tuple(shape[1:]))))
+    return blocks
+
+
 class SGD(Optimizer):
-    """θ ← θ − η g.  SGD(net, lr=0.1, weight_decay=0.0)."""
+    """θ ← θ − η g.  SGD(net, lr=0.1, weight_decay=0.0).
+
+    The step runs a block of rows at a time: η g is written into a small buffer
+    that stays in the cache, so that θ and g are each read from memory once.
+    (A whole-array η g is written out to memory and read back: measured 1.7×
+    slower for a 512 × 512 float64 W; see benchmarks/.)
+    """
+
+    def __init__(self, net, lr, weight_decay=0.0):
+        super().__init__(net, lr, weight_decay)
+        largest_row = max(s[0].size for s in self.scratch)
+        largest = max(s.size for s in self.scratch)
+        buffer = np.empty(max(largest_row, min(BLOCK, largest)), self.scratch[0].dtype)
+        self.blocks = [row_blocks(s.shape, buffer) for s in self.scratch]
 
     def update(self, k, theta, g):
-        np.multiply(g, self.lr, out=self.scratch[k])
-        theta -= self.scratch[k]  # θ ← θ − η g
+        for rows, step in self.blocks[k]:
+            np.multiply(g[rows], self.lr, out=step)  # η g, for a block of rows
+            theta[rows] -= step                      # θ ← θ − η g
 
 
 class Momentum(Optimizer):

@@ -213,22 +213,24 @@ def train_loop_available():
 
 
 def make_train_loop(X, y, sizes, dtype):
-    """One epoch of ``backprop_edu.train`` (norms, shuffling, history), as the CLI runs it."""
-    import inspect
-
-    from backprop_edu import SGD, train
+    """One epoch of ``backprop_edu.train.train_epochs`` as ``backprop-edu train`` runs it:
+    shuffling, batches gathered into reused buffers, per-layer norms, accuracy, the history
+    record, and a per-batch progress callback (here a counter: the real bar draws on a terminal).
+    No validation split, so that the epoch does the same work as the core row."""
+    from backprop_edu import SGD
+    from backprop_edu.train import train_epochs
     net = build_network(sizes, dtype)
     opt = SGD(net, lr=LR)
-    run = train.train
-    parameters = inspect.signature(run).parameters
-    kwargs = {"epochs": 1, "batch_size": BATCH}
-    for name, value in (("optimizer", opt), ("rng", 0), ("seed", 0), ("shuffle", True),
-                        ("progress", False), ("verbose", False)):
-        if name in parameters:
-            kwargs[name] = value
+    rng = np.random.default_rng(0)
+    progress = [0]
+
+    def on_batch(k):
+        progress[0] = k
 
     def epoch():
-        run(net, X, y, **kwargs)
+        for record in train_epochs(net, opt, X, y, epochs=1, batch_size=BATCH, rng=rng,
+                                   on_batch=on_batch):
+            pass
     return epoch
 
 
