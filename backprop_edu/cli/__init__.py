@@ -22,7 +22,11 @@ class OneLineUsageError(click.ClickException):
 
 
 class Group(click.Group):
-    """A click group that turns any uncaught error into one clear line."""
+    """A click group that lists its commands in the order they were added, and turns any
+    uncaught error into one clear line."""
+
+    def list_commands(self, ctx):
+        return list(self.commands)  # the order below: train first, the classroom last
 
     def invoke(self, ctx):
         try:
@@ -56,10 +60,6 @@ def main():
     """
 
 
-from backprop_edu.cli.example import example  # noqa: E402
-
-main.add_command(example)
-
 from backprop_edu.cli.train import evaluate, list_datasets, predict, train  # noqa: E402
 
 main.add_command(train)
@@ -72,6 +72,14 @@ from backprop_edu.cli.lab import modes, plot, vanishing  # noqa: E402
 main.add_command(plot)
 main.add_command(vanishing)
 main.add_command(modes)
+
+from backprop_edu.cli.example import example  # noqa: E402
+
+main.add_command(example)
+
+from backprop_edu.cli.check import gradcheck  # noqa: E402
+
+main.add_command(gradcheck)
 
 from backprop_edu.cli.exercises import exercises  # noqa: E402
 

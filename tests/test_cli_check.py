@@ -1,0 +1,45 @@
+"""`backprop-edu gradcheck`: the per-layer table, the exit code, bad input."""
+
+import re
+
+from click.testing import CliRunner
+
+from backprop_edu.cli import main
+
+
+def errors_in_table(output):
+    """The (max rel err W, max rel err b) pairs of every table row."""
+    return [(float(w), float(b)) for w, b in
+            re.findall(r"^\s+\d+\s+\d+×\d+\s+(\S+)\s+(\S+)\s+\d+$", output, flags=re.M)]
+
+
+def test_gradcheck_reports_every_layer_below_tolerance():
+    result = CliRunner().invoke(main, ["gradcheck", "--layers", "3,6,6,2", "--activation", "sigmoid"])
+    assert result.exit_code == 0, result.output
+    errors = errors_in_table(result.output)
+    assert len(errors) == 3
+    assert all(0 < w < 1e-6 and b < 1e-6 for w, b in errors)
+    assert "6×3" in result.output and "2×6" in result.output
+    assert "OK: every error is below --tol 1e-06" in result.output
+
+
+def test_gradcheck_checks_residual_blocks_and_half_mse():
+    result = CliRunner().invoke(main, ["gradcheck", "--layers", "3,5,5,1", "--loss", "half_mse",
+                                       "--residual", "--activation", "relu"])
+    assert result.exit_code == 0, result.output
+    assert "Residual(5, activation='relu')" in result.output
+    assert len(errors_in_table(result.output)) == 3
+
+
+def test_gradcheck_exits_1_when_an_error_exceeds_the_tolerance():
+    result = CliRunner().invoke(main, ["gradcheck", "--tol", "1e-15"])
+    assert result.exit_code == 1
+    assert "FAIL: an error exceeds --tol 1e-15" in result.output
+
+
+def test_gradcheck_refuses_bad_layers_in_one_line():
+    result = CliRunner().invoke(main, ["gradcheck", "--layers", "4,,3"])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "empty width" in result.output
+    result = CliRunner().invoke(main, ["gradcheck", "--layers", "4,8,1"])
+    assert result.exit_code == 2 and "needs at least 2 outputs" in result.output
