@@ -71,7 +71,7 @@ class SGD(Optimizer):
 
     The step runs a block of rows at a time: η g is written into a small buffer
     that stays in the cache, so that θ and g are each read from memory once.
-    (A whole-array η g is written out to memory and read back: measured 1.7×
+    (A whole-array η g is written out to memory and read back: measured 1.8×
     slower for a 512 × 512 float64 W; see benchmarks/.)
     """
 
