@@ -116,9 +116,10 @@ class Dense:
         m = self.h_prev.shape[1]
         self.activation.phi_prime(self.a, self.h, out=self.delta)  # φ'(a_l)
         self.delta *= grad_h                          # BP2: δ^(l) = φ'(a_l) ⊙ ∂J/∂h_l
-        # The 1/m of the mean enters here, on Δ_l (n_out × m) rather than on the
-        # larger ∇W_l (n_out × n_in): one pass over the smaller array, shared by BP3 and BP4.
-        np.multiply(self.delta, 1 / m, out=self.mean_delta)                # (1/m) Δ_l
+        # The 1/m of the mean enters once, on Δ_l (n_out × m), shared by BP3 and BP4,
+        # rather than on ∇W_l (n_out × n_in) afterwards: a pass over the smaller array
+        # whenever the batch is smaller than the layer's input width (m = 128, n_in = 512: 4×).
+        np.multiply(self.delta, 1 / m, out=self.mean_delta)         # (1/m) Δ_l
         np.matmul(self.mean_delta, self.h_prev.T, out=self.grad_W)  # BP3: ∇W_l = (1/m) Δ_l H_{l−1}ᵀ
         np.matmul(self.mean_delta, self.ones, out=self.grad_b)      # BP4: ∇b_l = (1/m) Δ_l 1
         if not propagate:
