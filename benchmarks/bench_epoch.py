@@ -131,7 +131,7 @@ def make_backprop_edu(X, y, sizes, dtype):
 
 
 def make_torch(X, y, sizes, dtype):
-    """nn.Sequential of Linear + ReLU, CrossEntropyLoss, optim.SGD; threads = the machine's cores."""
+    """nn.Sequential of Linear + ReLU, CrossEntropyLoss, optim.SGD; threads = the cores."""
     import torch
     torch.set_num_threads(os.cpu_count())
     torch.manual_seed(0)
@@ -154,7 +154,7 @@ def make_torch(X, y, sizes, dtype):
 
 
 def make_sklearn(X, y, sizes, dtype):
-    """MLPClassifier(solver="sgd"), no momentum, no L2, no shuffling; one partial_fit = one epoch."""
+    """MLPClassifier(solver="sgd"), no momentum, L2 or shuffling; one partial_fit = one epoch."""
     import warnings
 
     from sklearn.neural_network import MLPClassifier
@@ -429,11 +429,11 @@ def machine():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="a fast small run: 4,096 samples, 3 repeats, no memory or scaling rows")
+                        help="a small run: 4,096 samples, 3 repeats, no memory or scaling rows")
     parser.add_argument("--dtype", choices=("float64", "float32", "both"), default="both",
                         help="the dtype of data, weights and every array (default: both)")
     parser.add_argument("--repeats", type=int, default=None,
-                        help="timed epochs per system; the median is reported (default: 7, quick: 3)")
+                        help="timed epochs per system, median reported (default: 7, quick: 3)")
     parser.add_argument("--samples", type=int, default=None,
                         help=f"samples per epoch (default: {SAMPLES}, quick: 4096)")
     parser.add_argument("--only", choices=("table", "memory", "scaling", "startup"), default=None,
