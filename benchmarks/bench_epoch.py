@@ -255,14 +255,23 @@ def installed(module):
         return None
 
 
+PAUSE = 0.3  # seconds between two timed epochs: the thread pools of the last one go idle
+
+
 def time_systems(makers, repeats, warmup=1):
-    """Median seconds per epoch of each system, the systems interleaved round by round."""
+    """Median seconds per epoch of each system, the systems interleaved round by round.
+
+    numpy's OpenBLAS and PyTorch's OpenMP keep their worker threads spinning for a
+    while after the last operation; with 2 cores, those threads would steal time
+    from the next system's epoch. A short pause before every epoch lets them sleep.
+    """
     for epoch in makers.values():
         for _ in range(warmup):
             epoch()
     times = {name: [] for name in makers}
     for _ in range(repeats):
         for name, epoch in makers.items():
+            time.sleep(PAUSE)
             start = time.perf_counter()
             epoch()
             times[name].append(time.perf_counter() - start)
