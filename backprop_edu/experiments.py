@@ -41,7 +41,7 @@ import numpy as np
 from backprop_edu.activations import ACTIVATIONS
 from backprop_edu.forward_mode import (count_parameters, gradient_by_forward_mode,
                                        gradient_by_reverse_mode)
-from backprop_edu.init import INITS
+from backprop_edu.init import INITS, NORMAL_STD
 from backprop_edu.layers import Dense, check_dtype
 from backprop_edu.network import Network
 from backprop_edu.optim import SGD
@@ -81,13 +81,14 @@ def dataset_batch(name, batch_size, seed=0):
 
 
 def build_network(n_in, n_out, depth, width, activation, init, residual=False,
-                  dtype="float64", seed=0, std=1.0):
+                  dtype="float64", seed=0, std=NORMAL_STD):
     """depth hidden layers of width units, then a linear output layer; softmax cross-entropy.
 
     With residual=True, hidden layers 2..depth are Residual blocks
     h_l = h_{l−1} + φ(W_l h_{l−1} + b_l); layer 1 stays a Dense layer (it maps
     the n_in inputs to the width of the blocks). Every layer uses ``init``
-    (``std`` is the standard deviation of the "normal" scheme). The same seed
+    (``std`` is the standard deviation of the "normal" scheme, by default the
+    package's N(0, 0.1²), init.NORMAL_STD). The same seed
     gives the same weights in every dtype (drawn in float64, then rounded).
     """
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
@@ -161,13 +162,17 @@ def _split(names, known, what):
 
 def vanishing_experiment(depth=12, width=64, activations=("sigmoid", "tanh", "relu"),
                          inits=("normal", "xavier", "he"), residual=False, dtype="float64",
-                         data="gaussian", batch_size=64, seed=0, steps=0, lr=0.1, std=1.0):
+                         data="gaussian", batch_size=64, seed=0, steps=0, lr=0.1,
+                         std=NORMAL_STD):
     """‖δ^(l)‖ and ‖∇W_l‖ at every layer l = 1..L of freshly initialised networks.
 
     One network per activation × init (each: ``depth`` hidden layers of
     ``width`` units and a linear output layer, L = depth + 1 layers), all on the
     same batch of ``batch_size`` samples of ``data`` ("gaussian" or a shipped
-    dataset). With residual=True every configuration is run twice, without and
+    dataset). ``std`` is the standard deviation of the "normal" init (default
+    0.1, as everywhere in the package: the "small random numbers" rule, under
+    which sigmoid's signal vanishes; std=1 makes tanh and relu explode instead).
+    With residual=True every configuration is run twice, without and
     with residual blocks. With dtype float16 or float32 each configuration is
     also run in float64 from the same initial weights (key "float64"), so the
     gradient entries that underflowed to exactly 0 can be compared. With

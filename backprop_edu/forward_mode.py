@@ -51,8 +51,8 @@ def output_error(net, Y):
     This is the loss's derivative with respect to its own input, the network's
     output; the layers' chain is not involved.
     """
-    J = net._loss_and_delta(Y)
-    return J, net._delta_L.copy()
+    J, delta_L = net.output_error(Y)  # BP1
+    return J, delta_L.copy()
 
 
 def phi_primes(net):

@@ -50,11 +50,19 @@ def check_figure_path(path):
     extension = os.path.splitext(path)[1].lower().lstrip(".")
     formats = figure_formats()
     if extension not in formats:
-        got = f"'.{extension}'" if extension else "no extension"
+        got = f"'.{extension}' is not" if extension else "a name without an extension is not"
         raise ValueError(
-            f"cannot write a figure to {path}: {got} is not an image format matplotlib can "
+            f"cannot write a figure to {path}: {got} an image format matplotlib can "
             f"write; use a name ending in .png, .svg or .pdf "
             f"(or one of {', '.join('.' + f for f in sorted(formats))})")
+    if extension == "pgf":  # matplotlib lists it, but writing it runs a TeX installation
+        import shutil
+        from matplotlib import rcParams
+
+        if shutil.which(rcParams["pgf.texsystem"]) is None:
+            raise ValueError(f"cannot write a figure to {path}: .pgf needs "
+                             f"{rcParams['pgf.texsystem']} (TeX), which is not installed; "
+                             "use .png, .svg or .pdf")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise ValueError(f"cannot write a figure to {path}: directory {directory} does not exist")
@@ -190,6 +198,22 @@ def _log_axis(ax):
     ax.grid(True, which="major", alpha=0.3)
 
 
+def _mark_zeros(ax, x, values, colour, row=0):
+    """Draw the points where ``values`` is exactly 0 as ▼ along the bottom edge of a log-scale
+    axis (which has no place for 0), so a gradient that is exactly zero is seen, not left
+    out; ``row`` lifts each series' marks a little so that they do not hide each other.
+    Returns True if there was one."""
+    x, values = np.asarray(x, dtype=float), _series(values)
+    zero = values == 0
+    if zero.any():
+        ax.plot(x[zero], np.full(zero.sum(), 0.015 + 0.025 * (row % 8)), "v", color=colour,
+                markersize=5, transform=ax.get_xaxis_transform(), clip_on=False)
+    return bool(zero.any())
+
+
+ZERO_MARK = "exactly 0 (marked along the bottom edge)"  # the legend entry of _mark_zeros
+
+
 # -- a training history -------------------------------------------------------
 
 def read_history(path):
@@ -214,6 +238,15 @@ def read_history(path):
     try:
         history = json.loads(text)
     except json.JSONDecodeError as error:
+        if not text.strip():
+            raise ValueError(f"{path} is empty; expected the --history file of "
+                             "`backprop-edu train`") from None
+        if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
+            # the JSON stops before it is complete
+            raise ValueError(f"{path} is not valid JSON: it ends early (line {error.lineno}), "
+                             "as if cut off or still being written by a program that does not "
+                             "replace it whole; `train --history` always writes a complete "
+                             "file") from None
         raise ValueError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}, "
                          f"column {error.colno}); expected the --history file of "
                          "`backprop-edu train`") from None
@@ -287,9 +320,13 @@ def plot_history(history, path, title=None, size=None):
     ax = axes[0]
     grad_W = np.array([_series(e["grad_W_norm"]) for e in epochs])  # epochs × layers
     colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(layers)))
+    zeros = False
     for l, layer in enumerate(layers):
         ax.plot(epoch, grad_W[:, l], marker=marker, markersize=3, color=colours[l],
                 label=f"layer {l + 1} ({layer['n_out']}×{layer['n_in']})")
+        zeros |= _mark_zeros(ax, epoch, grad_W[:, l], colours[l], row=l)
+    if zeros:  # e.g. dead ReLU units: no gradient at all reaches W_l
+        ax.plot([], [], "v", color="grey", label=ZERO_MARK)
     _log_axis(ax)
     ax.set_title("Gradient norm of every layer")
     ax.set_xlabel("epoch")
@@ -301,8 +338,12 @@ def plot_history(history, path, title=None, size=None):
         values = column(key)
         if np.any(np.isfinite(values)):
             ax.plot(epoch, values, marker=marker, markersize=3, label=label)
-    if np.all(column("train_loss")[np.isfinite(column("train_loss"))] > 0):
-        _log_axis(ax)
+    losses = np.concatenate([column("train_loss"), column("val_loss")])
+    losses = losses[np.isfinite(losses)]
+    if losses.size and losses.min() > 0 and losses.max() >= 10 * losses.min():
+        _log_axis(ax)  # a log scale only where the loss spans a decade or more
+    else:
+        ax.grid(True, alpha=0.3)
     ax.set_title("Loss")
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean loss $J$")
@@ -353,7 +394,7 @@ def plot_vanishing(result, path, title=None, size=None):
     rows, columns = (2 if trained else 1), (3 if low_precision else 2)
 
     plt = _pyplot()
-    fig, axes = plt.subplots(rows, columns, squeeze=False,
+    fig, axes = plt.subplots(rows, columns, squeeze=False, layout="constrained",
                              figsize=_figsize(size, (5.2 * columns, 4.2 * rows + 0.8)))
     palette = plt.get_cmap("tab10").colors
     pairs = []  # (activation, init) in order of appearance: one colour each
@@ -362,6 +403,7 @@ def plot_vanishing(result, path, title=None, size=None):
             pairs.append((config["activation"], config["init"]))
     layers = np.arange(1, len(configs[0]["delta_norm"]) + 1)
 
+    zeros = False
     for row in range(rows):
         when = "at initialisation" if row == 0 else f"after {settings.get('steps', '?')} SGD steps"
         for config in configs:
@@ -371,6 +413,8 @@ def plot_vanishing(result, path, title=None, size=None):
             label = _label(config)
             for ax, key in zip(axes[row], ("delta_norm", "grad_W_norm")):
                 ax.plot(layers, _series(data[key]), style, marker=".", color=colour, label=label)
+                zeros |= _mark_zeros(ax, layers, data[key], colour,  # e.g. float16 underflow
+                                     row=pairs.index((config["activation"], config["init"])))
                 if low_precision:
                     reference = config["float64"] if row == 0 else config["float64"]["trained"]
                     ax.plot(layers, _series(reference[key]), ":", color=colour, alpha=0.6)
@@ -400,14 +444,16 @@ def plot_vanishing(result, path, title=None, size=None):
     handles, labels = axes[0][0].get_legend_handles_labels()
     with_residual = any(config["residual"] for config in configs)
     ncol = min(len(pairs), 5) if with_residual else min(len(labels), 4)  # columns fill first
-    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize="small")
+    if zeros:
+        handles.append(axes[0][0].plot([], [], "v", color="grey")[0])
+        labels.append(ZERO_MARK)
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize="small")
     default = (f"Gradient flow through {settings.get('depth', '?')} hidden layers of "
                f"{settings.get('width', '?')} units ({settings.get('data', '?')} data, "
-               f"batch of {settings.get('batch_size', '?')})")
-    fig.suptitle(title or default)
-    legend_rows = -(-len(labels) // ncol)
-    legend_inches = 0.25 * legend_rows + 0.25
-    fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
+               f"batch of {settings.get('batch_size', '?')}")
+    if any(config["init"] == "normal" for config in configs) and "normal_std" in settings:
+        default += f"; normal init N(0, {settings['normal_std']:g}²)"
+    fig.suptitle(title or default + ")")
     save_figure(fig, path)
 
 

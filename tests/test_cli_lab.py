@@ -165,3 +165,11 @@ def test_the_installed_command_runs_the_lab(tmp_path):
     assert failed.stderr.strip().splitlines() == [
         "Error: no such history file: missing.json (write one with "
         "`backprop-edu train --history run.json`)"]
+
+
+def test_vanishing_names_the_normal_std_only_when_normal_init_runs():
+    default = run("vanishing", "--depth", 2, "--width", 4, "--activations", "sigmoid")
+    assert default.exit_code == 0, default.output
+    assert default.output.splitlines()[0].endswith("float64, normal init std 0.1")
+    xavier = run("vanishing", "--depth", 2, "--width", 4, "--init", "xavier")
+    assert "normal init" not in xavier.output.splitlines()[0]

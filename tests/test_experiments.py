@@ -28,16 +28,28 @@ def test_the_result_has_the_documented_shape(textbook):
     json.dumps(result, allow_nan=False)  # plain JSON, no inf or nan
 
 
+def test_the_normal_init_is_the_packages_small_random_numbers():
+    from backprop_edu.init import NORMAL_STD
+
+    result = vanishing_experiment(depth=2, width=8, activations="sigmoid", inits="normal")
+    assert result["settings"]["normal_std"] == NORMAL_STD == 0.1
+    net = build_network(10, 10, 30, 64, "sigmoid", "normal")
+    assert np.std(np.concatenate([layer.W.ravel() for layer in net.layers])) == \
+        pytest.approx(0.1, rel=0.02)
+
+
 def test_sigmoid_signal_vanishes_towards_the_first_layer(textbook):
     configs, _ = textbook
-    # plain N(0, 1): the first layer's signal is below a fifth of the last layer's ...
-    assert configs["sigmoid", "normal"]["delta_ratio"] < 0.2
-    assert configs["sigmoid", "normal"]["grad_W_ratio"] < 0.05
+    # plain N(0, 0.1²): the first layer's signal is orders of magnitude below the last's,
+    # ‖δ^(1)‖/‖δ^(L)‖ ≈ (√64 · 0.1 · 1/4)^12 ≈ 4e-9 (measured 2.1e-9)
+    assert configs["sigmoid", "normal"]["delta_ratio"] < 1e-7
+    assert configs["sigmoid", "normal"]["grad_W_ratio"] < 1e-7
     # ... and with weights that keep sigmoid unsaturated (φ' ≤ 1/4 per layer) by many orders
     assert configs["sigmoid", "xavier"]["delta_ratio"] < 1e-6
     assert configs["sigmoid", "he"]["delta_ratio"] < 1e-5
     # δ decreases monotonically towards layer 1 for sigmoid/xavier: one factor per layer (BP2)
     assert np.all(np.diff(configs["sigmoid", "xavier"]["delta_norm"]) > 0)
+    assert np.all(np.diff(configs["sigmoid", "normal"]["delta_norm"]) > 0)
 
 
 def test_xavier_for_tanh_and_he_for_relu_keep_the_signal_within_an_order(textbook):
@@ -46,13 +58,25 @@ def test_xavier_for_tanh_and_he_for_relu_keep_the_signal_within_an_order(textboo
         delta = np.array(configs[pair]["delta_norm"])
         assert 0.1 < delta.min() / delta.max() <= 1, pair
         assert 0.3 < configs[pair]["delta_ratio"] < 3, pair
-    assert configs["relu", "he"]["delta_ratio"] > 5 * configs["sigmoid", "normal"]["delta_ratio"]
+    assert configs["relu", "he"]["delta_ratio"] > 1e6 * configs["sigmoid", "normal"]["delta_ratio"]
 
 
-def test_plain_normal_init_explodes_tanh_and_relu(textbook):
+def test_small_normal_init_shrinks_tanh_and_relu_too(textbook):
     configs, _ = textbook
-    assert configs["tanh", "normal"]["delta_ratio"] > 1e2
-    assert configs["relu", "normal"]["delta_ratio"] > 1e6
+    # √64 · 0.1 = 0.8 per layer before φ': tanh loses a factor ~20, relu (φ' = 0 for half) ~1000
+    assert 1e-2 < configs["tanh", "normal"]["delta_ratio"] < 0.1
+    assert 1e-4 < configs["relu", "normal"]["delta_ratio"] < 1e-2
+
+
+def test_normal_init_with_std_1_explodes_tanh_and_relu():
+    result = vanishing_experiment(depth=12, width=64, activations="sigmoid,tanh,relu",
+                                  inits="normal", std=1.0)
+    configs = {c["activation"]: c for c in result["configs"]}
+    assert result["settings"]["normal_std"] == 1.0
+    assert configs["tanh"]["delta_ratio"] > 1e2
+    assert configs["relu"]["delta_ratio"] > 1e6
+    # sigmoid saturates instead (φ' ≈ 0 for |a| ≫ 1): the large W and small φ' nearly cancel
+    assert 0.05 < configs["sigmoid"]["delta_ratio"] < 0.2
 
 
 def reference_delta_norms(net, X, y):
@@ -132,7 +156,7 @@ def test_float32_agrees_with_float64_when_nothing_underflows():
 
 def test_overflowed_runs_become_null_in_json():
     result = vanishing_experiment(depth=20, width=32, activations="relu", inits="normal",
-                                  dtype="float16")
+                                  dtype="float16", std=1.0)
     config = result["configs"][0]
     assert None in config["delta_norm"]      # float16 overflowed to inf on the way down
     assert None not in config["float64"]["delta_norm"]

@@ -215,3 +215,52 @@ def test_a_figure_replaces_an_old_file_and_leaves_no_temporary_file(tmp_path):
     plots.plot_history(history(accuracy=False), path)
     assert_real_image(path)
     assert os.listdir(tmp_path) == ["run.png"]
+
+
+def test_a_gradient_that_is_exactly_zero_is_marked_not_left_out(tmp_path, captured):
+    dead = history(epochs=4)
+    for record in dead["epochs"][1:]:
+        record["grad_W_norm"] = [0.0, 0.0]   # dead ReLU units: no gradient reaches W_l
+    plots.plot_history(dead, tmp_path / "dead.png")
+    grads = captured[0].axes[0]
+    marks = [line for line in grads.lines if line.get_marker() == "v" and len(line.get_xdata())]
+    assert [list(line.get_xdata()) for line in marks] == [[2, 3, 4], [2, 3, 4]]  # one per layer
+    assert grads.get_legend().get_texts()[-1].get_text() == plots.ZERO_MARK
+
+
+def test_float16_zero_norms_are_marked_in_the_vanishing_plot(tmp_path, captured):
+    result = vanishing_experiment(depth=12, width=64, activations="sigmoid", inits="xavier",
+                                  dtype="float16")
+    zero_layers = [l + 1 for l, v in enumerate(result["configs"][0]["grad_W_norm"]) if v == 0]
+    assert zero_layers[:2] == [1, 2]   # underflowed: ∇W_1 and ∇W_2 are exactly 0 in float16
+    plots.plot_vanishing(result, tmp_path / "v16.png")
+    grad_ax = captured[0].axes[1]
+    marks = [line for line in grad_ax.lines if line.get_marker() == "v" and len(line.get_xdata())]
+    assert list(marks[0].get_xdata()) == zero_layers
+
+
+def test_the_loss_is_on_a_log_scale_only_when_it_spans_a_decade(tmp_path, captured):
+    plots.plot_history(history(epochs=4), tmp_path / "a.png")     # 1 .. 0.25: linear
+    plots.plot_history(history(epochs=20), tmp_path / "b.png")    # 1.2 .. 0.05: log
+    assert captured[0].axes[1].get_yscale() == "linear"
+    assert captured[1].axes[1].get_yscale() == "log"
+
+
+@pytest.mark.parametrize("content,message", [
+    ("", "is empty"),
+    ('{"layers": [{"n_in": 2, "n_out": 2}], "epochs": [{"epoch": 1, "tr', "ends early"),
+])
+def test_an_empty_or_cut_off_history_says_so(tmp_path, content, message):
+    path = tmp_path / "h.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        plots.read_history(path)
+
+
+def test_a_name_without_extension_and_pgf_without_tex_are_refused_up_front(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="a name without an extension is not an image format"):
+        plots.check_figure_path(tmp_path / "run")
+    import shutil
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(ValueError, match=r"\.pgf needs .*TeX"):
+        plots.check_figure_path(tmp_path / "run.pgf")

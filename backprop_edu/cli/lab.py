@@ -171,8 +171,10 @@ def get(config, key):
 @click.option("--init", "inits", default="normal,xavier,he", show_default=True,
               callback=comma_list(INIT_CHOICES, "init"),
               help="Comma-separated initialisations; every activation is run with each.")
-@click.option("--std", type=click.FloatRange(min=0, min_open=True), default=1.0,
-              show_default=True, help="Standard deviation of the 'normal' init N(0, std²).")
+@click.option("--std", type=click.FloatRange(min=0, min_open=True), default=0.1,
+              show_default=True,
+              help="Standard deviation of the 'normal' init N(0, std²); 1 makes tanh and relu "
+                   "explode.")
 @click.option("--residual", is_flag=True,
               help="Also run every configuration with residual blocks (dashed lines).")
 @click.option("--dtype", type=click.Choice(["float64", "float32", "float16"]),
@@ -215,9 +217,9 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
                                   inits=inits, residual=residual, dtype=dtype, data=data,
                                   batch_size=batch_size, seed=seed, steps=steps, lr=lr, std=std)
     s = result["settings"]
+    normal = f", normal init std {std:g}" if "normal" in inits else ""
     click.echo(f"{depth} hidden layers of {width} units + a linear output layer (L = {depth + 1}); "
-               f"{s['data']} data, batch of {s['batch_size']}, {dtype}, "
-               f"normal init std {std:g}")
+               f"{s['data']} data, batch of {s['batch_size']}, {dtype}{normal}")
     click.echo("‖δ^(l)‖ is the mean over the batch of the per-sample norm; ‖∇W_l‖ the "
                "Frobenius norm.\n")
     click.echo(vanishing_table(result, "delta_norm", "‖δ^(l)‖ at initialisation"))
