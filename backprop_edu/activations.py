@@ -125,7 +125,7 @@ def get_activation(name):
     """The Activation called ``name``; a ValueError listing the known ones otherwise."""
     if isinstance(name, Activation):
         return name
-    if name not in ACTIVATIONS:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(
             f"unknown activation {name!r}: expected one of {', '.join(ACTIVATIONS)}"
         )

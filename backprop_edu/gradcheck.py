@@ -84,6 +84,12 @@ def gradcheck(net, X, Y, eps=None, max_entries=200, seed=0):
     """
     if eps is None:
         eps = 1e-5 if net.dtype == np.float64 else 1e-2
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not 0 < eps < 1:
+        raise ValueError(f"eps (the step ε) must be a small positive number such as 1e-5, "
+                         f"got {eps!r}")
+    if isinstance(max_entries, bool) or not isinstance(max_entries, (int, np.integer)) \
+            or max_entries < 1:
+        raise ValueError(f"max_entries must be a positive integer, got {max_entries!r}")
     net.forward(X)
     net.backward(Y)
     backprop = [(layer.grad_W.copy(), layer.grad_b.copy()) for layer in net.layers]

@@ -72,7 +72,11 @@ class Dense:
         self.activation = get_activation(activation)
         self.init = init if init is not None else default_init(self.activation.name)
         self.dtype = check_dtype(dtype)
-        rng = np.random.default_rng(rng)
+        try:
+            rng = np.random.default_rng(rng)
+        except (TypeError, ValueError):
+            raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, "
+                            f"got {rng!r}") from None
         W = initial_weights(self.init, self.n_out, self.n_in, rng, gain=gain, std=std)
         self.W = np.ascontiguousarray(W, dtype=self.dtype)
         self.b = np.zeros(self.n_out, dtype=self.dtype)
@@ -80,6 +84,7 @@ class Dense:
         self.grad_b = np.zeros_like(self.b)
         self.h_prev = None  # h_{l−1}, cached by forward for BP3
         self._batch_size = None
+        self._checked = (None, None)  # the W and b that check_parameters last accepted
 
     def __repr__(self):
         return f"{type(self).__name__}({self.n_in}, {self.n_out}, activation={self.activation.name!r})"
@@ -95,8 +100,23 @@ class Dense:
         self.grad_h_prev = np.empty((self.n_in, m), dtype)  # ∂J/∂h_{l−1} = W_lᵀ δ^(l)
         self._batch_size = m
 
+    def check_parameters(self):
+        """W and b may be replaced (layer.W = ...), but keep their shape and the layer's dtype."""
+        expected = (("W", self.W, (self.n_out, self.n_in)), ("b", self.b, (self.n_out,)))
+        for name, theta, shape in expected:
+            is_array = isinstance(theta, np.ndarray)
+            if not (is_array and theta.shape == shape and theta.dtype == self.dtype):
+                got = (f"shape {theta.shape} and dtype {theta.dtype}" if is_array
+                       else f"a {type(theta).__name__}")
+                raise ValueError(f"{self!r}: {name} must be an array of shape {shape} and dtype "
+                                 f"{self.dtype}, got {got}; set it in place: "
+                                 f"layer.{name}[...] = values")
+        self._checked = (self.W, self.b)
+
     def forward(self, h_prev):
         """h_{l−1} (n_in × m) -> h_l (n_out × m). Caches h_{l−1}, a_l, h_l."""
+        if self.W is not self._checked[0] or self.b is not self._checked[1]:
+            self.check_parameters()  # only when W or b was replaced since the last check
         if h_prev.shape[1] != self._batch_size:
             self._allocate(h_prev.shape[1])
         self.h_prev = h_prev

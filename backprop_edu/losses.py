@@ -78,6 +78,6 @@ def get_loss(name):
     """The Loss called ``name``; a ValueError listing the known ones otherwise."""
     if isinstance(name, Loss):
         return name
-    if name not in LOSSES:
+    if not isinstance(name, str) or name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}: expected one of {', '.join(LOSSES)}")
     return LOSSES[name]

@@ -35,6 +35,35 @@ from backprop_edu.residual import Residual
 FILE_FORMAT = "backprop-edu network, version 1"
 
 
+def as_array(name, values, expected):
+    """``values`` as a numpy array; a ValueError saying what was expected if numpy cannot."""
+    try:
+        return np.asarray(values)
+    except ValueError:  # e.g. rows of different lengths
+        raise ValueError(f"{name} is not an array: expected {expected}, every row of the same "
+                         "length") from None
+
+
+def check_finite(name, A, what):
+    """Refuse NaN and ±inf: they would flow silently into J and every gradient."""
+    if A.dtype.kind == "f" and not (np.isfinite(A.min()) and np.isfinite(A.max())):
+        row = int(np.argwhere(~np.isfinite(A))[0][0])
+        raise ValueError(f"{name} has NaN or infinite values (the first in {name}[{row}]): "
+                         f"expected finite numbers; drop or fill those {what}")
+
+
+def check_distributions(Y):
+    """Rows of Y for cross-entropy must be probability distributions (one-hot: a single 1)."""
+    tol = np.sqrt(np.finfo(Y.dtype if Y.dtype.kind == "f" else np.float64).eps)
+    totals = Y.sum(axis=1)
+    bad = (Y.min(axis=1) < 0) | (np.abs(totals - 1) > tol)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"Y[{i}] is {Y[i].tolist()}, summing to {totals[i]:g}: cross-entropy expects "
+            "one-hot rows (or probabilities ≥ 0 summing to 1), or integer labels of shape (m,)")
+
+
 class Network:
     """Layers applied in order, and a loss (half_mse or softmax_cross_entropy).
 
@@ -45,6 +74,9 @@ class Network:
     """
 
     def __init__(self, layers, loss="half_mse", metadata=None):
+        if isinstance(layers, Dense) or not hasattr(layers, "__iter__"):
+            raise TypeError(f"layers must be a list of layers, e.g. Network([Dense(2, 1)]), "
+                            f"got {layers!r}")
         layers = list(layers)
         if not layers:
             raise ValueError("a Network needs at least one layer")
@@ -58,7 +90,8 @@ class Network:
                     f"but the next layer {upper!r} expects n_in={upper.n_in}")
         dtypes = {layer.dtype for layer in layers}
         if len(dtypes) > 1:
-            raise TypeError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}")
+            raise TypeError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}: "
+                            "create every layer with the same dtype=")
         self.layers = layers
         self.loss = get_loss(loss)
         self.dtype = layers[0].dtype
@@ -82,7 +115,7 @@ class Network:
 
     def _inputs(self, X):
         """Check X (m × n_in, rows = samples) and turn it into H_0 = Xᵀ, in the network's dtype."""
-        X = np.asarray(X)
+        X = as_array("X", X, "a 2-D array of numbers, samples × features")
         if X.dtype.kind not in "biuf":
             raise TypeError(f"X must hold numbers, got an array of dtype {X.dtype}")
         if X.ndim != 2:
@@ -95,6 +128,7 @@ class Network:
                 f"n_in={self.n_in}")
         if X.shape[0] == 0:
             raise ValueError("X has no samples (0 rows)")
+        check_finite("X", X, "samples")
         return X.astype(self.dtype, copy=False).T  # H_0: one column per sample (a view)
 
     def forward_columns(self, H):
@@ -112,9 +146,15 @@ class Network:
 
     def _targets(self, Y, m):
         """Check Y against the last forward pass's m samples and put it in columns."""
-        Y = np.asarray(Y)
+        Y = as_array("Y", Y, "an array of numbers")
         if self.loss.classification and Y.ndim == 1:
-            if Y.dtype.kind == "f" and np.all(np.mod(Y, 1) == 0):
+            if Y.dtype.kind == "f":
+                whole = np.isfinite(Y) & (Y == np.round(Y))
+                if not whole.all():
+                    i = int(np.argmin(whole))
+                    raise ValueError(
+                        f"labels for {self.loss.name} must be whole numbers 0..{self.n_out - 1}, "
+                        f"got Y[{i}] = {Y[i]}")
                 Y = Y.astype(np.int64)
             if Y.dtype.kind not in "iu":
                 raise TypeError(
@@ -137,6 +177,9 @@ class Network:
             raise ValueError(
                 f"Y has shape {Y.shape} but the network needs {what} of shape "
                 f"({m}, {self.n_out}) for the {m} samples of the forward pass")
+        check_finite("Y", Y, "targets")
+        if self.loss.classification:
+            check_distributions(Y)
         return Y.astype(self.dtype, copy=False).T
 
     def _loss_and_delta(self, Y):
@@ -202,20 +245,32 @@ class Network:
     def load(cls, path):
         """Rebuild a network saved by save(); identical parameters, identical predictions."""
         not_a_network = f"{path} is not a saved backprop-edu network"
+        expected = "expected the .npz file written by Network.save(path)"
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no such file: {path} ({expected})")
+        if os.path.isdir(path):
+            raise ValueError(f"{path} is a directory: {expected}")
+        if not zipfile.is_zipfile(path):  # text, empty, truncated, .npy, ...
+            raise ValueError(f"{not_a_network}: it is not an .npz (zip) archive; {expected}")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {key: data[key] for key in data.files}
-        except FileNotFoundError:
-            raise FileNotFoundError(f"no such file: {path}") from None
+            with open(path, "rb") as f:
+                data = np.load(f, allow_pickle=False)
+                if not hasattr(data, "files"):
+                    raise ValueError("it holds a single array, not an .npz archive")
+                with data:
+                    arrays = {key: data[key] for key in data.files}
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-            raise ValueError(f"{not_a_network} ({error})") from None
+            raise ValueError(f"{not_a_network} ({error}); {expected}") from None
         try:
             architecture = json.loads(str(arrays["architecture"]))
-            if architecture.get("format") != FILE_FORMAT:
-                raise ValueError("unknown format")
+            if not isinstance(architecture, dict) or architecture.get("format") != FILE_FORMAT:
+                raise ValueError(f"its architecture is not in the format {FILE_FORMAT!r}")
             layers = []
             for l, config in enumerate(architecture["layers"], start=1):
-                kind = {"Dense": Dense, "Residual": Residual}[config["type"]]
+                kinds = {"Dense": Dense, "Residual": Residual}
+                if config.get("type") not in kinds:
+                    raise ValueError(f"layer {l} has the unknown type {config.get('type')!r}")
+                kind = kinds[config["type"]]
                 args = (config["n_in"],) if kind is Residual else (config["n_in"], config["n_out"])
                 layer = kind(*args, activation=config["activation"], init=config["init"],
                              rng=0, dtype=architecture["dtype"])
@@ -226,5 +281,7 @@ class Network:
                 layer.b[...] = b
                 layers.append(layer)
             return cls(layers, loss=architecture["loss"], metadata=architecture.get("metadata"))
-        except (KeyError, ValueError, TypeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{not_a_network} ({error})") from None
+        except KeyError as error:
+            raise ValueError(f"{not_a_network}: it has no {error} entry; {expected}") from None
+        except (ValueError, TypeError, AttributeError) as error:  # JSONDecodeError is a ValueError
+            raise ValueError(f"{not_a_network} ({error}); {expected}") from None

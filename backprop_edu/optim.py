@@ -19,10 +19,22 @@ Usage:  opt = SGD(net, lr=0.1);  net.forward(X); net.backward(Y); opt.step()
 import numpy as np
 
 
+def check_number(name, value):
+    """A setting such as η must be a real number (not a string, None or a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    return value
+
+
 class Optimizer:
     """What every optimiser shares: the parameters, η, λ, and the decayed gradient."""
 
     def __init__(self, net, lr, weight_decay=0.0):
+        if not isinstance(getattr(net, "layers", None), list):
+            raise TypeError(f"{type(self).__name__} updates a Network's layers: pass the Network, "
+                            f"e.g. {type(self).__name__}(net, lr=0.1), got {net!r}")
+        check_number("lr (the learning rate η)", lr)
+        check_number("weight_decay (λ)", weight_decay)
         if not np.isfinite(lr) or lr <= 0:
             raise ValueError(f"lr (the learning rate η) must be a positive number, got {lr}")
         if not np.isfinite(weight_decay) or weight_decay < 0:
@@ -96,7 +108,7 @@ class Momentum(Optimizer):
 
     def __init__(self, net, lr, momentum=0.9, nesterov=False, weight_decay=0.0):
         super().__init__(net, lr, weight_decay)
-        if not 0 <= momentum < 1:
+        if not 0 <= check_number("momentum (μ)", momentum) < 1:
             raise ValueError(f"momentum (μ) must lie in [0, 1), got {momentum}")
         self.momentum = momentum
         self.nesterov = nesterov
@@ -125,8 +137,10 @@ class Adam(Optimizer):
     def __init__(self, net, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
         super().__init__(net, lr, weight_decay)
         for name, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0 <= beta < 1:
+            if not 0 <= check_number(name, beta) < 1:
                 raise ValueError(f"{name} must lie in [0, 1), got {beta}")
+        if not (np.isfinite(check_number("eps (ε)", eps)) and eps > 0):
+            raise ValueError(f"eps (ε) must be a small positive number such as 1e-8, got {eps}")
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.t = 0
         self.m = [np.zeros_like(s) for s in self.scratch]  # first moment

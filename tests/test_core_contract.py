@@ -228,7 +228,8 @@ def test_labels_outside_the_classes_are_refused():
         net.backward(np.array([0, 1, 3]))
     with pytest.raises(ValueError, match=r"labels must lie in 0..2.*from -1 to 1"):
         net.backward(np.array([0, 1, -1]))
-    with pytest.raises(TypeError, match="labels for softmax_cross_entropy must be integers"):
+    with pytest.raises(ValueError, match=r"labels for softmax_cross_entropy must be whole numbers "
+                                         r"0..2, got Y\[0\] = 0.5"):
         net.backward(np.array([0.5, 1, 2]))
 
 

@@ -63,6 +63,30 @@ def test_gradients_and_loss_agree_with_pytorch_autograd(activation, loss):
             np.testing.assert_allclose(layer.grad_b, b.grad.numpy(), rtol=1e-8, atol=1e-14)
 
 
+@pytest.mark.parametrize("targets", ["one-hot", "soft"])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_one_hot_and_soft_targets_agree_with_pytorch_cross_entropy(activation, targets):
+    rng = np.random.default_rng(sorted(ACTIVATIONS).index(activation))
+    net = Network([Dense(5, 6, activation=activation, rng=rng),
+                   Dense(6, 6, activation=activation, rng=rng),
+                   Dense(6, 4, activation="identity", rng=rng)], loss="softmax_cross_entropy")
+    for layer in net.layers:
+        layer.b[...] = 0.1 * rng.standard_normal(layer.n_out)
+    X = rng.standard_normal((9, 5))
+    if targets == "one-hot":
+        Y = np.eye(4)[rng.integers(0, 4, 9)]
+    else:
+        Y = rng.random((9, 4))
+        Y /= Y.sum(axis=1, keepdims=True)  # each row a probability distribution
+    net.forward(X)
+    J = net.backward(Y)
+    J_torch, params = torch_loss(net, X, Y)  # F.cross_entropy takes probabilities as targets
+    assert J == pytest.approx(J_torch, rel=1e-8)
+    for layer, (W, b) in zip(net.layers, params):
+        np.testing.assert_allclose(layer.grad_W, W.grad.numpy(), rtol=1e-8, atol=1e-14)
+        np.testing.assert_allclose(layer.grad_b, b.grad.numpy(), rtol=1e-8, atol=1e-14)
+
+
 def test_float32_gradients_agree_with_pytorch_float32():
     rng = np.random.default_rng(9)
     net = Network([Dense(6, 8, activation="tanh", rng=rng, dtype=np.float32),
