@@ -5,10 +5,15 @@ Grading is tested in-process (check_functions) wherever possible; the sandbox te
 spawn one Python process each.
 """
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from backprop_edu.exercises import EXERCISES, get_exercise, hints
+from backprop_edu.exercises import EXERCISES, confine, get_exercise, hints
 from backprop_edu.exercises.check import check_functions, make_cases
 from backprop_edu.exercises.exercise import skeleton_source, solution_source
 from backprop_edu.exercises.sandbox import check_file
@@ -154,7 +159,7 @@ def test_a_bias_gradient_of_the_wrong_shape_is_named():
     verdict = check_functions(get_exercise("bp3_bp4"), {"bp3_bp4": lambda d, h: (
         d @ h.T / d.shape[1], d.mean(axis=1, keepdims=True))})
     assert verdict.detail["output"] == "grad_b"
-    assert "reshape" in verdict.detail["diagnosis"]
+    assert "return shape (1,), not (1, 1)" in verdict.detail["diagnosis"]
 
 
 def test_delta_divided_by_m_is_told_the_1_over_m_belongs_in_bp3_bp4():
@@ -374,3 +379,96 @@ def test_sandbox_a_forged_report_cannot_pass(tmp_path):
         "os._exit(0)\n"))
     verdict = check_file(get_exercise("bp2"), path)
     assert not verdict.passed and "not an array of real numbers" in verdict.message
+
+
+def test_a_list_of_the_right_numbers_is_refused_with_how_to_fix_it():
+    verdict = check_functions(get_exercise("bp1_mse"), {"bp1_mse": lambda y_hat, y:
+                                                         (y_hat - y).tolist()})
+    assert verdict.status == "error"
+    assert "returned a list for delta, expected a numpy array" in verdict.message
+    assert "np.array(...)" in verdict.message
+
+
+@pytest.mark.parametrize("name, functions, diagnosis", [
+    ("bp3_bp4", {"bp3_bp4": lambda d, h: (d.mean(axis=1), d @ h.T / d.shape[1])},
+     "your grad_W is what grad_b should be: return the outputs in the order (grad_W, grad_b)"),
+    ("bp2", {"bp2": lambda W, d, a: tanh_prime(a).T @ (W.T @ d)},
+     "with @, a matrix product: ⊙ is the elementwise product"),
+    ("bp2", {"bp2": lambda W, d, a: sigma(a) * (1 - sigma(a)) * (W.T @ d)},
+     "the sigmoid's derivative"),
+    ("bp3_bp4", {"bp3_bp4": lambda d, h: (d @ h.T / d.shape[0], d.sum(axis=1) / d.shape[0])},
+     "you divided by the number of rows, delta.shape[0]"),
+])
+def test_more_common_mistakes_are_named(name, functions, diagnosis):
+    verdict = check_functions(get_exercise(name), functions)
+    assert not verdict.passed and diagnosis in verdict.detail["diagnosis"]
+
+
+def test_a_finite_difference_divided_by_2_then_times_eps_is_named():
+    exercise = get_exercise("gradient_check")
+
+    def precedence(W, X, Y, eps):  # `/ 2 * eps`: the classic precedence slip
+        grad = np.zeros_like(W)
+        for index in np.ndindex(W.shape):
+            original = W[index]
+            W[index] = original + eps
+            plus = exercise.loss(W, X, Y)
+            W[index] = original - eps
+            minus = exercise.loss(W, X, Y)
+            W[index] = original
+            grad[index] = (plus - minus) / 2 * eps
+        return grad
+    verdict = check_functions(exercise, {"numerical_gradient": precedence})
+    assert "write `/ (2 * eps)`" in verdict.detail["diagnosis"]
+
+
+def test_a_pass_of_two_functions_reads_as_english():
+    exercise = get_exercise("jvp_vjp")
+    verdict = check_functions(exercise, {"jvp": exercise.jvp, "vjp": exercise.vjp})
+    assert verdict.message == "jvp and vjp agree with the reference on all 8 cases."
+
+
+def test_sandbox_a_submission_cannot_signal_the_grader_or_leave_its_group(tmp_path):
+    """Run in a separate grader process: if the filter failed, only that process would die."""
+    path = write(tmp_path, "k.py", (
+        "import os, signal\n"
+        "def bp2(W, d, a):\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)\n"
+        "    return a\n"))
+    script = ("import json, sys\nfrom backprop_edu.exercises import get_exercise\n"
+              "from backprop_edu.exercises.sandbox import check_file\n"
+              "print(json.dumps(check_file(get_exercise('bp2'), sys.argv[1]).as_dict()))\n")
+    result = subprocess.run([sys.executable, "-c", script, path], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr  # the grader survived
+    verdict = json.loads(result.stdout)
+    assert not verdict["passed"]
+    if confine.supported():
+        assert "raised PermissionError" in verdict["message"]
+        setsid = write(tmp_path, "s.py", "import os\nos.setsid()\n")
+        assert "PermissionError" in check_file(get_exercise("bp2"), setsid).message
+
+
+def test_sandbox_a_process_killed_at_once_is_a_crash_not_a_timeout(tmp_path):
+    path = write(tmp_path, "q.py", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    verdict = check_file(get_exercise("bp2"), path)
+    assert verdict.status == "crashed" and "SIGKILL" in verdict.message
+
+
+def test_sandbox_odd_errors_and_answers_never_crash_the_grader(tmp_path):
+    exercise = get_exercise("bp2")
+    surrogate = check_file(exercise, write(tmp_path, "u.py", (
+        "def bp2(W, d, a):\n    raise ValueError('\\ud800 half a character')\n")))
+    assert "half a character" in surrogate.message
+    surrogate.message.encode("utf-8")  # printable
+    no_str = check_file(exercise, write(tmp_path, "e.py", (
+        "class Odd(Exception):\n    def __str__(self):\n        raise RuntimeError\n"
+        "def bp2(W, d, a):\n    raise Odd()\n")))
+    assert no_str.status == "error" and "raised Odd (line 5" in no_str.message
+    huge = check_file(exercise, write(tmp_path, "h.py", (
+        "import numpy as np\ndef bp2(W, d, a):\n    return np.zeros((4000, 4000))\n")))
+    assert huge.status == "error" and "far larger than the exercise asks for" in huge.message
+    null = write(tmp_path, "n.py", "")
+    Path(null).write_bytes(b"def bp2(W, d, a):\n    return a\x00\n")
+    verdict = check_file(exercise, null)
+    assert verdict.status == "syntax" and "None" not in verdict.message

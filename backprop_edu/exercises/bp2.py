@@ -66,6 +66,11 @@ def tanh_prime(a):
     return 1 - np.tanh(a) ** 2
 
 
+def sigmoid_prime(a):
+    h = 1 / (1 + np.exp(-a))
+    return h * (1 - h)
+
+
 MISTAKES = [
     ("you left out φ'(a_l): BP2 multiplies W_{l+1}ᵀ δ^(l+1) elementwise by "
      "φ'(a_l) = 1 − tanh²(a_l).",
@@ -76,6 +81,18 @@ MISTAKES = [
     ("you used W_{l+1} where BP2 needs its transpose W_{l+1}ᵀ (the error flows backwards).",
      lambda case: (tanh_prime(case.inputs["a"])
                    * (case.inputs["W_next"] @ case.inputs["delta_next"]),)),
+    ("you multiplied by φ'(a_l) with @, a matrix product: ⊙ is the elementwise product, "
+     "numpy's *.",
+     lambda case: (tanh_prime(case.inputs["a"]).T
+                   @ (case.inputs["W_next"].T @ case.inputs["delta_next"]),)),
+    ("you multiplied by φ'(a_l) with @, a matrix product: ⊙ is the elementwise product, "
+     "numpy's *.",
+     lambda case: ((case.inputs["W_next"].T @ case.inputs["delta_next"])
+                   @ tanh_prime(case.inputs["a"]).T,)),
+    ("you used the sigmoid's derivative σ(a)(1 − σ(a)): this hidden layer is tanh, "
+     "φ'(a) = 1 − tanh²(a).",
+     lambda case: (sigmoid_prime(case.inputs["a"])
+                   * (case.inputs["W_next"].T @ case.inputs["delta_next"]),)),
     ("you divided by m: δ keeps one column per sample; the 1/m enters only in BP3/BP4.",
      lambda case: (tanh_prime(case.inputs["a"])
                    * (case.inputs["W_next"].T @ case.inputs["delta_next"]) / case.m,)),

@@ -64,4 +64,8 @@ MISTAKES = [
      "over the samples (axis=1).",
      lambda case: (case.inputs["delta"] @ case.inputs["h_prev"].T / case.m,
                    case.inputs["delta"].mean(axis=0))),
+    ("you divided by the number of rows, delta.shape[0] (the units): m is the number of "
+     "columns, delta.shape[1] (the samples).",
+     lambda case: (case.inputs["delta"] @ case.inputs["h_prev"].T / case.inputs["delta"].shape[0],
+                   case.inputs["delta"].sum(axis=1) / case.inputs["delta"].shape[0])),
 ]

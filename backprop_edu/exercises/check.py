@@ -123,12 +123,12 @@ def factor_diagnosis(got, expected, m):
         return (f"your answer is m = {m} times too small: one 1/m too many. The 1/m of the "
                 f"mean enters once, in BP3/BP4; δ keeps one column per sample.")
     if np.isclose(c, 2) or np.isclose(c, 0.5):
-        return (f"your answer is {c:g} × the right one: a factor 2 is off (the ½ in ½‖ŷ − y‖² "
-                f"cancels the 2 of the derivative; a central difference divides by 2ε).")
+        return (f"your answer is {c:g} × the right one: a factor 2 is off (a ½ that should "
+                f"cancel a 2? a division by 2 too many or too few?).")
     return f"your answer is {c:.4g} × the right one: some constant factor is wrong."
 
 
-def shape_diagnosis(got, expected, exercise):
+def shape_diagnosis(got, expected, exercise, name=""):
     """Why the shape is wrong, when the numbers say so."""
     if got.shape == expected.shape[::-1] and got.ndim == 2:
         if close(got.T, expected, exercise):
@@ -137,12 +137,26 @@ def shape_diagnosis(got, expected, exercise):
         return ("your shape is the transpose of the expected one: check the order of a "
                 "product (δ hᵀ, not h δᵀ) and that the batch is columns, one per sample.")
     if got.size == expected.size and close(got.reshape(expected.shape), expected, exercise):
-        return (f"the numbers are right but the shape is not: reshape to {expected.shape} "
-                f"(e.g. a bias gradient is 1-D: np.mean(delta, axis=1)).")
+        how = ""
+        if expected.ndim < got.ndim:
+            how = (" (a bias gradient is 1-D: np.mean(delta, axis=1), without keepdims)"
+                   if name.startswith("grad_b") else " (an extra axis: keepdims? [:, None]?)")
+        return (f"the numbers are right but the shape is not: return shape {expected.shape}, "
+                f"not {got.shape}{how}.")
     return None
 
 
-def diagnose(exercise, case, j, got, expected):
+def swap_diagnosis(exercise, case, j, got, expected_all):
+    """When output j holds what another output should be: the outputs are out of order."""
+    names = exercise.OUTPUTS[case.function]
+    for k, other in enumerate(expected_all):
+        if k != j and not close(expected_all[j], other, exercise) and close(got, other, exercise):
+            return (f"your {names[j]} is what {names[k]} should be: return the outputs in the "
+                    f"order ({', '.join(names)}).")
+    return None
+
+
+def diagnose(exercise, case, j, got, expected, expected_all=()):
     """The first diagnosis that fits output j of a wrong answer, or None."""
     for diagnosis, mistake in exercise.MISTAKES:
         try:
@@ -153,8 +167,11 @@ def diagnose(exercise, case, j, got, expected):
         if j < len(wrong) and not close(wrong[j], expected, exercise) \
                 and close(got, wrong[j], exercise):
             return diagnosis
+    swapped = swap_diagnosis(exercise, case, j, got, expected_all) if expected_all else None
+    if swapped:
+        return swapped
     if got.shape != expected.shape:
-        return shape_diagnosis(got, expected, exercise)
+        return shape_diagnosis(got, expected, exercise, exercise.OUTPUTS[case.function][j])
     if not np.any(got) and np.any(expected):
         return "your answer is all zeros: is a placeholder (np.zeros_like?) still returned?"
     if not np.all(np.isfinite(got)):
@@ -170,7 +187,7 @@ def compare(exercise, case, expected, got):
         g = g.astype(np.float64)
         if close(g, e, exercise):
             continue
-        detail = {"output": name, "diagnosis": diagnose(exercise, case, j, g, e)}
+        detail = {"output": name, "diagnosis": diagnose(exercise, case, j, g, e, expected)}
         if g.shape != e.shape:
             detail.update(expected_shape=list(e.shape), got_shape=list(g.shape))
             message = f"{name} has the wrong shape"
@@ -210,9 +227,10 @@ def grade(exercise, cases, answers):
             failures.append(("wrong", message, {**where, **detail}))
     passed = len(cases) - len(failures)
     if not failures:
-        functions = ", ".join(exercise.FUNCTIONS)
+        functions = " and ".join(exercise.FUNCTIONS)
+        agree = "agrees" if len(exercise.FUNCTIONS) == 1 else "agree"
         return Verdict(exercise.NAME, "pass",
-                       f"{functions} agrees with the reference on all {len(cases)} cases.",
+                       f"{functions} {agree} with the reference on all {len(cases)} cases.",
                        len(cases), passed)
     shown = next((f for f in failures if f[2].get("diagnosis")), None) \
         or next((f for f in failures if f[0] == "error"), failures[0])

@@ -102,6 +102,12 @@ def not_restored(case):
     return (grad,)
 
 
+def times_eps(case):
+    """(J(θ + ε) − J(θ − ε)) / 2 * ε: the precedence bug, which multiplies by ε/2."""
+    W, X, Y, eps = case.inputs.values()
+    return (numerical_gradient(W.copy(), X, Y, eps) * (2 * eps) * eps / 2,)
+
+
 def backprop_gradient(case):
     """The exact gradient by BP1–BP3: (1/m) (φ'(a) ⊙ (ŷ − y)) Xᵀ, which is not what is asked."""
     W, X, Y, eps = case.inputs.values()
@@ -119,4 +125,7 @@ MISTAKES = [
     ("you did not put each entry back after perturbing it, so later entries are measured at "
      "a shifted W: restore W[i, j] (or perturb a copy).",
      not_restored),
+    ("you multiplied by ε instead of dividing by 2ε: in Python `/ 2 * eps` is (… / 2) * eps; "
+     "write `/ (2 * eps)`.",
+     times_eps),
 ]

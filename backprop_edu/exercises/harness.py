@@ -20,6 +20,7 @@ What is left out: limits on time and memory (the parent sets them) and any
 comparison with the right answer.
 """
 
+import errno
 import json
 import os
 import sys
@@ -29,6 +30,7 @@ import numpy as np
 
 
 OUT_OF_MEMORY = "ran out of memory"
+MAX_ANSWER_BYTES = 32 * 2**20  # all the answers together; the exercises' answers are tiny
 
 
 class BadAnswer(Exception):
@@ -36,14 +38,20 @@ class BadAnswer(Exception):
 
 
 def as_array(value, name):
-    """A returned value as a numeric numpy array; BadAnswer with a clear reason otherwise."""
+    """A returned value as a numeric numpy array; BadAnswer with a clear reason otherwise.
+
+    A list or a Python number is refused even when its numbers are right: the exercise asks
+    for a numpy array (so that its shape is part of the answer)."""
     if value is None:
         raise BadAnswer(f"returned None for {name}: did you forget the `return`?")
+    if isinstance(value, (list, tuple, int, float)):
+        raise BadAnswer(f"returned a {type(value).__name__} for {name}, expected a numpy array: "
+                        f"keep the result of the numpy operations, or wrap it in np.array(...)")
     try:
         array = np.asarray(value)
-    except Exception as error:  # ragged lists and the like
+    except Exception as error:  # noqa: BLE001 -- whatever the object's __array__ raises
         raise BadAnswer(f"returned a {type(value).__name__} for {name} that is not an array "
-                        f"of numbers ({error})") from None
+                        f"of numbers ({text_of(error)})") from None
     if array.dtype.kind not in "biuf":
         raise BadAnswer(f"returned a {type(value).__name__} for {name}, expected a numpy "
                         f"array of numbers (got dtype {array.dtype})")
@@ -75,6 +83,14 @@ def where_in(filename, tb):
     return f" (line {frame.lineno}: {frame.line.strip()})"
 
 
+def text_of(error):
+    """str(error), or "" when the exception's own __str__ fails."""
+    try:
+        return str(error)
+    except BaseException:  # noqa: BLE001 -- a student's exception class may do anything
+        return ""
+
+
 def describe_error(error, filename):
     """One line: what was raised, its message, and where in the student's file."""
     if isinstance(error, NotImplementedError):
@@ -85,7 +101,10 @@ def describe_error(error, filename):
                 + where_in(filename, error.__traceback__))
     if isinstance(error, MemoryError):
         return OUT_OF_MEMORY + " (MemoryError) under the grader's memory limit"
-    message = str(error)[:300]
+    if isinstance(error, OSError) and error.errno == errno.EFBIG:
+        return ("wrote more than the grader's file-size limit (printing in an endless loop?)"
+                + where_in(filename, error.__traceback__))
+    message = text_of(error)[:300]
     return (f"raised {type(error).__name__}: {message}" if message else
             f"raised {type(error).__name__}") + where_in(filename, error.__traceback__)
 
@@ -97,11 +116,17 @@ def load_student(filename):
             source = file.read()
         code = compile(source, filename, "exec")
     except SyntaxError as error:
+        if error.lineno is None:  # e.g. null bytes: no line to point at
+            return None, {"kind": "syntax", "message": f"your file is not Python source: "
+                                                       f"{error.msg}"}
         text = (error.text or "").strip()
         return None, {"kind": "syntax", "line": error.lineno,
                       "message": f"syntax error on line {error.lineno}: {error.msg}"
                                  + (f": {text}" if text else "")}
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+    except UnicodeDecodeError as error:
+        return None, {"kind": "load", "message": f"cannot read the file as UTF-8 text ({error}): "
+                                                 f"save it with the UTF-8 encoding"}
+    except (OSError, ValueError) as error:
         return None, {"kind": "load", "message": f"cannot read the file: {error}"}
     namespace = {"__name__": "student_solution", "__file__": filename}
     try:
@@ -130,7 +155,7 @@ def main(workdir, filename):
     inputs = np.load(os.path.join(workdir, "inputs.npz"), allow_pickle=False)
     namespace, load_error = load_student(filename)
     report = {"load_error": load_error, "cases": []}
-    outputs = {}
+    outputs, answer_bytes = {}, 0
     if namespace is not None:
         for i, case in enumerate(spec["cases"]):
             function = namespace.get(case["function"])
@@ -146,6 +171,13 @@ def main(workdir, filename):
             args = [inputs[f"case{i}.{name}"] for name in case["inputs"]]
             args = [arg.item() if arg.ndim == 0 else arg for arg in args]  # numbers as numbers
             answer, error = call_student(function, args, case["outputs"], filename)
+            if answer is not None:
+                answer_bytes += sum(array.nbytes for array in answer)
+                if answer_bytes > MAX_ANSWER_BYTES:
+                    shapes = ", ".join(str(array.shape) for array in answer)
+                    answer, error = None, (f"returned arrays of shape {shapes}: far larger than "
+                                           f"the exercise asks for (read the shapes in the "
+                                           f"docstring)")
             report["cases"].append({"error": error})
             if answer is not None:
                 for j, array in enumerate(answer):

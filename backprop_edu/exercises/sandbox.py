@@ -13,6 +13,10 @@ that decide nothing. The references are computed here, after the child is
 gone, and check.grade decides. So a submission can neither crash the grader,
 nor alter the reference, nor print its way to a pass.
 
+On Linux the child also runs under confine.py's seccomp filter: it cannot
+signal the grader (or any other process), nor leave the process group that
+is killed at the end.
+
 What is left out: isolation from the file system and the network (run the
 grader as an unprivileged user, or in a container, for that).
 """
@@ -30,6 +34,7 @@ import zipfile
 import numpy as np
 
 from backprop_edu.exercises import harness
+from backprop_edu.exercises.confine import confine
 from backprop_edu.exercises.check import DEFAULT_SEED, Verdict, grade, make_cases
 
 TIME_LIMIT = 10.0        # seconds of wall-clock time, numpy's import included
@@ -47,6 +52,7 @@ def limit_child(memory_limit_mb, time_limit):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         resource.setrlimit(resource.RLIMIT_FSIZE, (2 * MAX_RESULT_BYTES, 2 * MAX_RESULT_BYTES))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        confine()  # no signals to the grader, no escape from the process group
     return set_limits
 
 
@@ -59,6 +65,13 @@ def write_cases(workdir, exercise, cases):
     arrays = {f"case{i}.{name}": np.asarray(value)
               for i, case in enumerate(cases) for name, value in case.inputs.items()}
     np.savez(os.path.join(workdir, "inputs.npz"), **arrays)
+
+
+def plain(text, limit=600):
+    """Text that came from the child, on one line, at most ``limit`` characters, printable in
+    any encoding a terminal accepts (a lone surrogate would make print() raise)."""
+    text = " ".join(str(text).split())[:limit]
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def regular_file(path):
@@ -86,11 +99,22 @@ def tail(path, characters=400):
         return ""
 
 
+def children_cpu_seconds():
+    """User + system CPU time of this process's children that have ended (and were waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_child(workdir, filename, time_limit, memory_limit_mb):
-    """Run the harness on the student's file -> (timed_out, return code, stderr's tail)."""
+    """Run the harness on the student's file -> (timed_out, return code, stderr's tail).
+
+    timed_out is True when the wall-clock limit was reached, or when the child used up its
+    CPU-time limit (the kernel then stops it with SIGXCPU, or SIGKILL); a SIGKILL that came
+    before that is not a timeout."""
     environment = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                        MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
     command = [sys.executable, "-I", harness.__file__, workdir, filename]
+    cpu_before = children_cpu_seconds()
     with open(os.path.join(workdir, "stdout.txt"), "wb") as stdout, \
             open(os.path.join(workdir, "stderr.txt"), "wb") as stderr:
         process = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL,
@@ -103,6 +127,10 @@ def run_child(workdir, filename, time_limit, memory_limit_mb):
         except subprocess.TimeoutExpired:
             timed_out = True
         kill_group(process)
+    cpu_limit = int(time_limit) + 1  # RLIMIT_CPU, as limit_child sets it
+    if process.returncode == -signal.SIGXCPU or process.returncode == -signal.SIGKILL and \
+            children_cpu_seconds() - cpu_before >= cpu_limit - 0.05:
+        timed_out = True
     return timed_out, process.returncode, tail(os.path.join(workdir, "stderr.txt"))
 
 
@@ -131,7 +159,7 @@ def read_answers(workdir, exercise, cases):
     with np.load(outputs_path, allow_pickle=False) as outputs:
         for i, (case, entry) in enumerate(zip(cases, report["cases"])):
             if entry.get("error"):
-                answers.append((None, " ".join(str(entry["error"]).split())[:600]))
+                answers.append((None, plain(entry["error"])))
                 continue
             names = [f"case{i}.{j}" for j in range(len(exercise.OUTPUTS[case.function]))]
             if not all(name in outputs.files for name in names):
@@ -177,8 +205,7 @@ def run_check(exercise, filename, seed, time_limit, memory_limit_mb):
                                      ignore_cleanup_errors=True) as workdir:
         write_cases(workdir, exercise, cases)
         timed_out, returncode, stderr = run_child(workdir, filename, time_limit, memory_limit_mb)
-        if timed_out or returncode in (-signal.SIGXCPU, -signal.SIGKILL) and not \
-                os.path.exists(os.path.join(workdir, "report.json")):
+        if timed_out:
             return Verdict(exercise.NAME, "timeout",
                            f"time limit: your code ran for more than {time_limit:g} s and was "
                            f"stopped (an endless loop? a Python loop over many entries?)", n)
@@ -191,7 +218,7 @@ def run_check(exercise, filename, seed, time_limit, memory_limit_mb):
         if kind == "memory":
             return Verdict(exercise.NAME, "memory", memory_message, n)
         line = load_error.get("line")
-        return Verdict(exercise.NAME, kind, " ".join(str(load_error.get("message")).split())[:600],
+        return Verdict(exercise.NAME, kind, plain(load_error.get("message")),
                        n, detail={"line": line} if isinstance(line, int) else None)
     if answers is None:
         if "MemoryError" in stderr or "Cannot allocate memory" in stderr \
@@ -202,7 +229,7 @@ def run_check(exercise, filename, seed, time_limit, memory_limit_mb):
         return Verdict(exercise.NAME, "crashed",
                        f"your file ended the grading process before it returned its answers "
                        f"(the process {how}): remove any sys.exit / os._exit / os.kill"
-                       + (f"; its last words: {' '.join(stderr.split())[-200:]}"
+                       + (f"; its last words: {plain(' '.join(stderr.split())[-200:])}"
                           if stderr else ""), n)
     for i, (_, error) in enumerate(answers, start=1):
         if error and error.startswith(harness.OUT_OF_MEMORY):
