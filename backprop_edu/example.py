@@ -120,8 +120,9 @@ def worked_example(x=X_EXAMPLE, y=Y_EXAMPLE, activation="relu"):
     hidden, output = net.layers
     X, Y = x.reshape(1, 2), np.array([[y]])
 
-    y_hat = float(net.forward(X)[0, 0])
-    L = net.backward(Y)  # J = the mean over one sample = L
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+        y_hat = float(net.forward(X)[0, 0])
+        L = net.backward(Y)  # J = the mean over one sample = L
 
     # φ'(a1): the activation's own derivative, on the a1 and h1 the forward pass cached
     phi_prime = hidden.activation.phi_prime(hidden.a, hidden.h, out=np.empty_like(hidden.a))
@@ -150,7 +151,11 @@ def worked_example(x=X_EXAMPLE, y=Y_EXAMPLE, activation="relu"):
         Step("grad_b1", "∂L/∂b1", "BP4", "δ⁽¹⁾", hidden.grad_b.copy(),
              "net.layers[0].grad_b"),
     ]
-    return Example(net, X, Y, phi, forward, backward)
+    example = Example(net, X, Y, phi, forward, backward)
+    if not all(np.all(np.isfinite(step.value)) for step in example.steps):
+        raise ValueError(f"with x = ({x[0]:g}, {x[1]:g}) and y = {y:g} the numbers overflow "
+                         f"float64 (L = {L:g}): choose x and y between -1e100 and 1e100")
+    return example
 
 
 def on_kink(example):
@@ -172,9 +177,11 @@ def exact(number, max_denominator=1000):
     25/8 is printed as "25/8" (3.125 is exactly 25/8); 0.7310585786300049 (σ(1))
     has no small fraction that gives back the same float, so it stays a decimal.
     """
-    number = float(number)
+    number = float(number) + 0.0  # + 0.0 turns IEEE's −0 (0 × −5) into 0
     if not np.isfinite(number):
         return str(number)
+    if abs(number) >= 1e9:  # 1e20 is an exact integer too, but nobody writes it out
+        return f"{number:.6g}"
     fraction = Fraction(number).limit_denominator(max_denominator)
     if float(fraction) == number:
         return str(fraction)
@@ -203,7 +210,7 @@ def as_data(example):
     def number(value):
         if isinstance(value, np.ndarray):
             return [number(entry) for entry in value]
-        value = float(value)
+        value = float(value) + 0.0  # no −0 in the data: 0 × −5 is 0
         return value if np.isfinite(value) else None
 
     def step(s):

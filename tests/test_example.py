@@ -216,3 +216,20 @@ def test_installed_command_runs_as_a_subprocess():
     assert done.returncode == 0, done.stderr
     # x = (−1, 2): a1 = (−1 − 2, −1/2 + 4 − 1) = (−3, 5/2), h1 = (0, 5/2), ŷ = −5 + 1/2 = −9/2
     assert "ŷ = a2 = W2 h1 + b2          = -9/2" in done.stdout
+
+
+def test_json_has_no_negative_zero():
+    # δ⁽¹⁾_2 = relu'(−2) · (−5) is IEEE's −0: it is 0 in the data, as in the text
+    data = json.loads(run("--json").output)
+    delta1 = next(step for step in data["backward"] if step["key"] == "delta1")
+    assert delta1["value"] == [2.5, 0.0] and "-0.0" not in run("--json").output
+    assert delta1["exact"] == ["5/2", "0"]
+
+
+def test_huge_values_are_decimals_and_an_overflow_is_a_one_line_error():
+    assert exact(1e12) == "1e+12" and exact(123456) == "123456"
+    result = run("--y", "1e308")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: with x = (2, -1) and y = 1e+308 the numbers overflow float64 (L = inf): "
+        "choose x and y between -1e100 and 1e100"]
