@@ -143,7 +143,7 @@ def read_table(path):
         raise ValueError(f"{path} is a directory, not a CSV file")
     try:
         with open(file, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
+            reader = csv.reader(f, skipinitialspace=True)  # a, "b" reads as a and b
             rows, lines = [], []
             header = None
             for row in reader:
@@ -180,12 +180,23 @@ def read_table(path):
     return Table(path, header, cells, lines)
 
 
+def to_floats(text):
+    """An array of strings as float64 (same shape); ValueError if a cell is not a number.
+
+    Python's float() parses each cell: numpy's own string cast can swallow a Ctrl-C that
+    arrives while it runs, and the training would then go on instead of stopping.
+    """
+    text = np.asarray(text)
+    return np.fromiter(map(float, text.ravel().tolist()), np.float64,
+                       count=text.size).reshape(text.shape)
+
+
 def numbers(table, names, what="feature"):
     """The columns ``names`` of a table as a float64 matrix; a ValueError names any bad cell."""
     index = [table.columns.index(name) for name in names]
     text = table.cells[:, index]
     try:
-        values = text.astype(np.float64)
+        values = to_floats(text)
     except ValueError:
         # find the first cell that is not a number, to name it (only on this error path)
         for i, j in np.ndindex(text.shape):
@@ -210,7 +221,7 @@ def class_names(labels):
     """The distinct labels, sorted (numerically when they are all numbers), and each label's index."""
     names, index = np.unique(labels, return_inverse=True)  # text order
     try:
-        order = np.argsort(names.astype(np.float64), kind="stable")
+        order = np.argsort(to_floats(names), kind="stable")
     except ValueError:
         order = np.arange(len(names))  # not all numbers: keep the text order
     rank = np.empty_like(order)
@@ -245,7 +256,7 @@ def load_csv(path, target, task="classification", name=None):
             f"the target {target!r} of {path} has a single class ({classes[0]!r}): "
             "classification needs at least two classes")
     try:
-        real = labels.astype(np.float64)
+        real = to_floats(labels)
     except ValueError:
         real = np.zeros(1)  # class names that are not numbers
     fractional = real[np.isfinite(real) & (np.mod(real, 1) != 0)]
@@ -333,22 +344,44 @@ def split(m, val_split, rng):
     if val_split > 0:
         n_val = max(n_val, 1)
     if m - n_val < 1:
-        raise ValueError(f"{m} samples leave nothing to train on with val_split={val_split}")
+        raise ValueError(f"{m} samples leave nothing to train on with val_split={val_split}: "
+                         "use a smaller fraction (--val-split)")
     order = rng.permutation(m)
     return order[n_val:], order[:n_val]
 
 
-def standardisation(X):
-    """The mean and standard deviation of every column; a constant column gets std 1."""
-    mean = X.mean(axis=0)
-    std = X.std(axis=0)
+def standardisation(X, names=None):
+    """The mean and standard deviation of every column; a constant column gets std 1.
+
+    ``names`` (one per column) only serve the error for values too large for floating point.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = X.mean(axis=0)
+        std = X.std(axis=0)
+    check_finite_columns(np.isfinite(mean) & np.isfinite(std), X, names)
     std[std == 0] = 1.0  # a constant feature (e.g. an always-blank pixel) stays 0 after centring
     return mean, std
 
 
-def standardise(X, mean, std):
+def standardise(X, mean, std, names=None):
     """(X − mean) / std, column by column."""
-    return (X - mean) / std
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = (X - mean) / std
+    check_finite_columns(np.isfinite(Z).reshape(len(Z), -1).all(axis=0), X, names)
+    return Z
+
+
+def check_finite_columns(finite, X, names):
+    """A ValueError naming the first column whose ``finite`` entry is False (values near 1e308
+    overflow the sums of a mean or a standard deviation)."""
+    bad = np.flatnonzero(~finite)
+    if len(bad):
+        j = bad[0]
+        column = np.asarray(X).reshape(len(X), -1)[:, j]
+        name = repr(names[j]) if names is not None else str(j + 1)
+        raise ValueError(
+            f"column {name} holds values too large to standardise in floating point (up to "
+            f"{np.abs(column).max():.3g}): rescale that column, e.g. divide it by a power of ten")
 
 
 def unstandardise(Z, mean, std):

@@ -1,5 +1,7 @@
 """The shipped data, the 2-D generators, and reading a user's CSV (every malformed file)."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -148,3 +150,46 @@ def test_split_and_standardisation():
     mean, std = datasets.standardisation(X)
     assert mean.tolist() == [2, 5] and std.tolist() == [1, 1]  # constant column: std 1
     assert datasets.standardise(X, mean, std).tolist() == [[-1, 0], [1, 0]]
+
+
+def test_bom_crlf_spaces_and_quotes_around_cells_are_read_as_plain_values(tmp_path):
+    path = tmp_path / "windows.csv"
+    path.write_bytes('\ufeff x , "y"\r\n 1.5 , "cat"\r\n2,  "dog, big" \r\n\r\n'.encode("utf-8"))
+    data = datasets.load(path, target="y")
+    assert data.features == ("x",) and data.classes == ("cat", "dog, big")
+    assert data.X.tolist() == [[1.5], [2.0]] and data.y.tolist() == [0, 1]
+
+
+def test_values_too_large_to_standardise_name_their_column():
+    X = np.array([[1.0, 1e308], [2.0, -1.5e308], [3.0, 0.0]])
+    with pytest.raises(ValueError, match="column 'b' holds values too large to standardise"):
+        datasets.standardisation(X, ["a", "b"])
+    mean, std = np.zeros(2), np.array([1.0, 1e-10])
+    with pytest.raises(ValueError, match="column 'b' holds values too large"):
+        datasets.standardise(X, mean, std, ["a", "b"])
+
+
+def test_ctrl_c_while_parsing_numbers_is_not_swallowed():
+    """numpy's own string cast drops a KeyboardInterrupt raised while it runs (the run would go
+    on after Ctrl-C); the parser of CSV cells, to_floats, must let it through."""
+    signal = pytest.importorskip("signal")
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("no interval timer on this platform")
+    cells = np.random.default_rng(0).random((40_000, 10)).astype(str)
+    started = time.perf_counter()
+    assert datasets.to_floats(cells).tolist() == cells.astype(np.float64).tolist()
+    duration = (time.perf_counter() - started) / 2  # roughly one of the two parses
+
+    def ctrl_c(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, ctrl_c)
+    try:
+        for fraction in (0.2, 0.5):
+            with pytest.raises(KeyboardInterrupt):
+                signal.setitimer(signal.ITIMER_REAL, fraction * duration)
+                datasets.to_floats(cells)
+                time.sleep(1 + duration)  # if the parse was over before the alarm, it comes here
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
