@@ -4,8 +4,10 @@ import importlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -143,7 +145,8 @@ def bad_files(tmp_path):
              "inf.csv": "a,b,y\n1,-inf,x\n3,4,z\n",
              "one.csv": "a,b,y\n1,2,x\n3,4,x\n",
              "notcsv.csv": "{\"a\": [1, 2, 3]}\n",
-             "words.csv": "a b y\n1 2 x\n3 4 z\n"}
+             "words.csv": "a b y\n1 2 x\n3 4 z\n",
+             "huge.csv": "a,b,y\n1e308,2,x\n-1.5e308,4,z\n1,6,x\n2,8,z\n"}
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     (tmp_path / "binary.csv").write_bytes(bytes(range(256)))
@@ -167,6 +170,15 @@ BAD_TRAIN = [
     (["--epochs", "0"], "positive integer"),
     (["--val-split", "1"], "[0, 1)"),
     (["--val-split", "-0.2"], "[0, 1)"),
+    (["--val-split", "nan"], "[0, 1)"),
+    (["--val-split", "0.9999"], "nothing to train on"),
+    (["--lr", "nan"], "positive"),
+    (["--lr", "inf"], "positive"),
+    (["--layers", "64.5,10"], "not a list of integers"),
+    (["--momentum", "1"], "[0, 1)"),
+    (["--weight-decay", "-1"], "0 or more"),
+    (["--seed", "-1"], "0 or more"),
+    (["--layers", f"64,{10 ** 15},10"], "does not fit in this machine's memory"),
     (["--target", "label"], "--target is only for a CSV"),
     (["--plot-boundary", "{dir}/b.png"], "needs 2-D classification data"),
     (["--data", "{dir}/missing.csv", "--target", "y"], "no such file"),
@@ -181,6 +193,8 @@ BAD_TRAIN = [
     (["--data", "{dir}/ok.csv", "--target", "label"], "its columns are a, b, y"),
     (["--data", "{dir}/ok.csv"], "needs --target"),
     (["--data", "{dir}/one.csv", "--target", "y"], "single class"),
+    (["--data", "{dir}/huge.csv", "--target", "y"], "column 'a' holds values too large"),
+    (["--data", "{dir}", "--target", "y"], "is a directory"),
     (["--data", "{dir}/ok.csv", "--target", "y", "--layers", "2,4,3"],
      "has 2 features and 2 classes: use --layers 2,...,2"),
     (["--data", "{dir}/ok.csv", "--target", "y", "--task", "regression"], "must be numeric"),
@@ -206,6 +220,52 @@ def test_output_into_a_missing_directory_fails_before_training(tmp_path, option)
     result = run("train", "--data", "moons", option, tmp_path / "no" / "such" / "out.png")
     assert result.exit_code != 0 and "does not exist" in result.output
     assert "epoch" not in result.output and os.listdir(tmp_path) == []
+
+
+def test_output_into_an_unwritable_directory_fails_before_training(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if os.access(locked, os.W_OK):  # root may write anyway; /proc refuses everyone
+            locked = Path("/proc")
+            if not locked.is_dir():
+                pytest.skip("no directory here refuses to be written")
+        result = run("train", "--data", "moons", "--save", locked / "m.npz")
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert result.exit_code == 2 and "is not writable" in result.output
+    assert "epoch" not in result.output and "Traceback" not in result.output
+    assert os.listdir(tmp_path / "locked") == []
+
+
+def test_outputs_may_not_overwrite_each_other_or_the_data(bad_files):
+    before = sorted(os.listdir(bad_files))
+    data = bad_files / "ok.csv"
+    result = run("train", "--data", data, "--target", "y", "--history", data)
+    assert result.exit_code == 2 and "is also the data file" in result.output
+    result = run("train", "--data", "moons", "--history", bad_files / "out",
+                 "--save", bad_files / "." / "out")
+    assert result.exit_code == 2 and "is also the file of --history" in result.output
+    assert sorted(os.listdir(bad_files)) == before
+
+
+def test_ctrl_c_just_after_a_history_rename_is_still_a_clean_interrupt(tmp_path, monkeypatch):
+    history = tmp_path / "run.json"
+    real_replace, calls = os.replace, []
+
+    def replace_then_ctrl_c(source, target):
+        real_replace(source, target)
+        calls.append(target)
+        if len(calls) == 3:  # the empty history, epoch 1, then epoch 2
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", replace_then_ctrl_c)
+    result = run("train", "--epochs", "5", "--history", history)
+    assert result.exit_code == 130, result.output
+    assert "interrupted after 2 epochs; the history of the 2 finished epochs" in result.output
+    assert len(json.loads(history.read_text())["epochs"]) == 2 and "Errno" not in result.output
+    assert os.listdir(tmp_path) == ["run.json"]
 
 
 # -- evaluate and predict --------------------------------------------------------------------
@@ -274,7 +334,8 @@ def test_evaluate_and_predict_bad_input(tmp_path, animals):
     out = tmp_path / "p.csv"
     cases = [
         (["evaluate", not_a_model, "--data", train_csv], "is not a saved backprop-edu network"),
-        (["predict", tmp_path / "missing.npz", "--data", new_csv], "no such file"),
+        (["predict", tmp_path / "missing.npz", "--data", new_csv], "written by `backprop-edu "
+                                                                    "train --save`"),
         (["predict", model, "--data", wrong, "-o", out], "lacks the column(s) height, weight"),
         (["predict", model, "-o", out], "give --data"),
         (["predict", model, "--data", new_csv, "-o", tmp_path / "no" / "p.csv"], "does not exist"),
@@ -340,6 +401,56 @@ def test_installed_command_trains_from_any_directory(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "empty width" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_stops_a_real_run_cleanly_and_keeps_the_finished_epochs(tmp_path):
+    command = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
+    process = subprocess.Popen([command, "train", "--epochs", "100000", "--history", "run.json",
+                                "--save", "m.npz"], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    history = tmp_path / "run.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait for two finished epochs
+        if history.exists() and len(json.loads(history.read_text())["epochs"]) >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    kept = len(json.loads(history.read_text())["epochs"])
+    assert kept >= 2 and f"interrupted after {kept} epochs" in err
+    assert os.listdir(tmp_path) == ["run.json"]  # no model, no temporary file
+
+
+def run_on_a_terminal(tmp_path, args, stdout_too=True):
+    """Run the installed command with stderr (and stdout) on a pseudo-terminal; what it drew."""
+    pty = pytest.importorskip("pty")
+    command = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([command, *args], cwd=tmp_path, stderr=follower,
+                               stdout=follower if stdout_too else subprocess.DEVNULL)
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    return drawn.decode(errors="replace")
+
+
+def test_progress_bar_only_when_the_output_is_a_terminal(tmp_path):
+    assert "training  [" in run_on_a_terminal(tmp_path, ["train", "--epochs", "2"])
+    assert "training  [" not in run_on_a_terminal(tmp_path, ["train", "--epochs", "2", "-q"])
+    # the table piped to a file: no bar on stderr to interleave with it
+    assert "training  [" not in run_on_a_terminal(tmp_path, ["train", "--epochs", "2"],
+                                                  stdout_too=False)
 
 
 def test_the_cli_runs_exactly_the_python_recipe_of_docs_cli(tmp_path):

@@ -13,6 +13,7 @@ Every file is written atomically (a temporary file in the same directory,
 then a rename), so an error or Ctrl-C never leaves half a file behind.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -92,8 +93,15 @@ def momentum_range(ctx, param, value):
     return value
 
 
+def seed_value(ctx, param, value):
+    if value < 0:
+        raise click.BadParameter(f"must be 0 or more (any non-negative integer), got {value}")
+    return value
+
+
 def output_path(ctx, param, value):
-    """An output file must go into a directory that exists (checked before any work)."""
+    """An output file must go into a directory that exists and that we may write in: checked
+    before any work, by creating (and removing) a temporary file there."""
     if value is None:
         return None
     directory = os.path.dirname(os.path.abspath(value))
@@ -101,7 +109,30 @@ def output_path(ctx, param, value):
         raise click.BadParameter(f"cannot write {value}: directory {directory} does not exist")
     if os.path.isdir(value):
         raise click.BadParameter(f"{value} is a directory; give a file name")
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {value}: directory {directory} is not writable "
+                                 f"({error.strerror}); choose another directory") from None
+    os.close(fd)
+    os.unlink(probe)
     return value
+
+
+def distinct_outputs(data, **paths):
+    """No two output options may name the same file, and none may overwrite the --data CSV."""
+    seen = {}
+    if data not in datasets.SHIPPED and os.path.isfile(data):
+        seen[os.path.realpath(data)] = "--data"
+    for option, path in paths.items():
+        if path is None:
+            continue
+        option = "--" + option.replace("_", "-")
+        other = seen.setdefault(os.path.realpath(path), option)
+        if other != option:
+            what = "the data file" if other == "--data" else f"the file of {other}"
+            raise click.BadParameter(f"{path} is also {what}; give {option} a file name of its "
+                                     "own", param_hint=f"'{option}'")
 
 
 def write_atomically(path, text):
@@ -113,8 +144,9 @@ def write_atomically(path, text):
             f.write(text)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
+    except BaseException:  # e.g. Ctrl-C; the rename may already have happened
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
 
 
@@ -214,12 +246,13 @@ class Table:
 @click.option("--weight-decay", type=float, default=0.0, show_default=True, callback=non_negative,
               help="L2 penalty λ: adds λθ to every gradient.")
 @click.option("--batch-size", type=int, default=32, show_default=True, callback=at_least_one,
-              help="Samples per gradient step (the m of BP3/BP4).")
+              help="Samples per gradient step (the m of BP3/BP4); one larger than the training "
+                   "split means full-batch gradient descent.")
 @click.option("--epochs", type=int, default=20, show_default=True, callback=at_least_one,
               help="Passes over the training data.")
 @click.option("--val-split", type=float, default=0.2, show_default=True, callback=val_fraction,
               help="Fraction of the samples held out for validation, in [0, 1).")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=int, default=0, show_default=True, callback=seed_value,
               help="Seeds the initial weights, the validation split and the shuffling: "
                    "the same seed gives the same run.")
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
@@ -251,6 +284,7 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
     epoch's mini-batches: a layer whose norm is orders of magnitude below the others
     learns slowly. A loss that becomes NaN or infinite stops training (exit code 3).
     """
+    distinct_outputs(data, history=history, save=save, plot_boundary=plot_boundary)
     dataset = datasets.load(data, target, task)
     classification = dataset.task == "classification"
     n_features, n_outputs = dataset.X.shape[1], dataset.n_outputs
@@ -281,15 +315,15 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
     # one Generator drives the split, the initial weights and the shuffling, in that order
     rng = np.random.default_rng(seed)
     train_rows, val_rows = datasets.split(len(dataset.X), val_split, rng)
-    mean, std = datasets.standardisation(dataset.X[train_rows])
-    X = datasets.standardise(dataset.X, mean, std)
+    mean, std = datasets.standardisation(dataset.X[train_rows], dataset.features)
+    X = datasets.standardise(dataset.X, mean, std, dataset.features)
     metadata = {"task": dataset.task, "data": str(data), "target": dataset.target,
                 "features": list(dataset.features), "feature_mean": mean.tolist(),
                 "feature_std": std.tolist(), "classes": list(dataset.classes)}
     y = dataset.y
     if not classification:  # real targets are standardised too, and mapped back on predict
-        y_mean, y_std = datasets.standardisation(y[train_rows].reshape(-1, 1))
-        y = datasets.standardise(y, y_mean[0], y_std[0])
+        y_mean, y_std = datasets.standardisation(y[train_rows].reshape(-1, 1), [dataset.target])
+        y = datasets.standardise(y, y_mean[0], y_std[0], [dataset.target])
         metadata.update(target_mean=float(y_mean[0]), target_std=float(y_std[0]))
     if classification and len(np.unique(y[train_rows])) < 2:
         raise click.UsageError("the training split holds a single class; use more data or a "
@@ -302,8 +336,13 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
               "val_split": val_split, "seed": seed, "dtype": dtype, "history": history,
               "save": save, "plot_boundary": plot_boundary, "quiet": quiet}
     metadata["config"] = config
-    net = build_network(widths, activation, init=init, loss=loss, residual=residual,
-                        dtype=dtype, rng=rng, metadata=metadata)
+    try:
+        net = build_network(widths, activation, init=init, loss=loss, residual=residual,
+                            dtype=dtype, rng=rng, metadata=metadata)
+    except MemoryError:
+        raise click.BadParameter(f"a {'-'.join(map(str, widths))} network does not fit in this "
+                                 "machine's memory: use smaller hidden widths",
+                                 param_hint="'--layers'") from None
     if residual and not any(isinstance(layer, Residual) for layer in net.layers):
         click.echo("note: --residual changes nothing here: no hidden layer has equal input and "
                    "output widths (e.g. --layers 64,32,32,10 has one)", err=True)
@@ -314,10 +353,16 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
            "layers": [{"n_in": layer.n_in, "n_out": layer.n_out,
                        "activation": layer.activation.name} for layer in net.layers],
            "epochs": []}
+    # The file is rewritten after every epoch; each part is serialised once, so that a long
+    # run does not spend its time re-encoding the epochs it has already written.
+    history_head = (f'{{"config": {json.dumps(config)},\n "layers": {json.dumps(run["layers"])},'
+                    '\n "epochs": [')
+    history_lines = []
 
     def write_history():
         if history is not None:
-            write_atomically(history, json.dumps(run, indent=1, allow_nan=False) + "\n")
+            epochs_text = ",".join(f"\n  {line}" for line in history_lines)
+            write_atomically(history, f"{history_head}{epochs_text}\n ]\n}}\n")
 
     write_history()
     validation = len(val_rows) > 0
@@ -330,17 +375,32 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
         click.echo(table.header())
 
     n_batches = -(-len(train_rows) // min(batch_size, len(train_rows)))
-    show_bar = not quiet and sys.stderr.isatty()
+    # the bar shares the terminal with the table: none when either goes to a file or a pipe
+    show_bar = not quiet and sys.stderr.isatty() and sys.stdout.isatty()
     bar = click.progressbar(length=epochs * n_batches, file=sys.stderr, label="training",
                             show_eta=False) if show_bar else None
     on_batch = (lambda k: bar.update(1)) if bar else None
     epochs_run = train_epochs(net, opt, X[train_rows], y[train_rows], X[val_rows], y[val_rows],
                               epochs=epochs, batch_size=batch_size, rng=rng, on_batch=on_batch)
     record = None
+
+    def finished():
+        """The epochs kept: those in the history file, read back (a Ctrl-C may land mid-write)."""
+        try:
+            with open(history, encoding="utf-8") as f:
+                return len(json.load(f)["epochs"])
+        except (TypeError, OSError, ValueError):  # no --history, or the file was removed
+            return len(run["epochs"])
+
+    def kept(n):
+        return f"; the history of the {n} finished epoch{'s' * (n != 1)} is in {history}" \
+            if history else ""
+
     try:
         for record in epochs_run:
             run["epochs"].append({key: finite_or_none(value) if isinstance(value, float) else
                                   value for key, value in record.items()})
+            history_lines.append(json.dumps(run["epochs"][-1], allow_nan=False))
             write_history()
             if not quiet:
                 if bar:
@@ -348,16 +408,13 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
                 click.echo(table.row(record))
     except Diverged as error:
         bar = finish_bar(bar)
-        kept = f"; the history of the {len(run['epochs'])} finished epochs is in {history}" \
-            if history else ""
         click.echo(f"Error: {error}. The steps were too large: try a smaller --lr "
-                   f"(e.g. --lr {lr / 10:g}){kept}.", err=True)
+                   f"(e.g. --lr {lr / 10:g}){kept(finished())}.", err=True)
         sys.exit(EXIT_DIVERGED)
     except KeyboardInterrupt:
         bar = finish_bar(bar)
-        kept = f"; the history of the {len(run['epochs'])} finished epochs is in {history}" \
-            if history else ""
-        click.echo(f"interrupted after {len(run['epochs'])} epochs{kept}; model not saved",
+        n = finished()
+        click.echo(f"interrupted after {n} epoch{'s' * (n != 1)}{kept(n)}; model not saved",
                    err=True)
         sys.exit(130)
     finally:
@@ -388,6 +445,9 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
 
 def load_model(path):
     """A network saved by `train --save`, with the data preparation it was trained with."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such file: {path}; expected the .npz file written by "
+                                "`backprop-edu train --save`")
     if os.path.isfile(path):
         with open(path, "rb") as f:
             if f.read(2) != b"PK":  # an .npz file is a zip archive
@@ -413,12 +473,14 @@ def model_inputs(net, data, target, need_target):
     if target is None and need_target:
         target = meta["target"]
     X, values = datasets.for_model(data, meta["features"], target, meta["task"])
-    X = datasets.standardise(X, np.array(meta["feature_mean"]), np.array(meta["feature_std"]))
+    X = datasets.standardise(X, np.array(meta["feature_mean"]), np.array(meta["feature_std"]),
+                             meta["features"])
     if values is None:
         return data, X, None
     if meta["task"] == "classification":
         return data, X, datasets.encode(values, meta["classes"])
-    return data, X, datasets.standardise(values, meta["target_mean"], meta["target_std"])
+    return data, X, datasets.standardise(values, meta["target_mean"], meta["target_std"],
+                                         [meta["target"]])
 
 
 @click.command()
