@@ -169,13 +169,14 @@ class Network:
             return Y
         if Y.dtype.kind not in "biuf":
             raise TypeError(f"Y must hold numbers, got an array of dtype {Y.dtype}")
+        given = Y.shape
         if Y.ndim == 1 and self.n_out == 1:
             Y = Y.reshape(-1, 1)
         if Y.shape != (m, self.n_out):
             what = "integer labels of shape (m,) or one-hot rows" if self.loss.classification \
                 else "targets"
             raise ValueError(
-                f"Y has shape {Y.shape} but the network needs {what} of shape "
+                f"Y has shape {given} but the network needs {what} of shape "
                 f"({m}, {self.n_out}) for the {m} samples of the forward pass")
         check_finite("Y", Y, "targets")
         if self.loss.classification:

@@ -75,6 +75,14 @@ def test_labels_that_are_not_whole_numbers_are_refused_naming_the_label(bad, sho
         net.backward(np.array([0, bad, 2, 1, 0]))
 
 
+def test_a_wrong_number_of_targets_is_reported_in_the_shape_given():
+    net = Network([Dense(3, 1, activation="identity", rng=0)])
+    net.forward(X)
+    with pytest.raises(ValueError, match=r"Y has shape \(3,\) but the network needs targets of "
+                                         r"shape \(5, 1\) for the 5 samples"):
+        net.backward(np.zeros(3))
+
+
 def test_whole_float_labels_are_the_integer_labels():
     net = classifier()
     net.forward(X)
