@@ -339,6 +339,8 @@ def test_evaluate_and_predict_bad_input(tmp_path, animals):
         (["predict", model, "--data", wrong, "-o", out], "lacks the column(s) height, weight"),
         (["predict", model, "-o", out], "give --data"),
         (["predict", model, "--data", new_csv, "-o", tmp_path / "no" / "p.csv"], "does not exist"),
+        (["predict", model, "--data", new_csv, "-o", new_csv], "is also the data file"),
+        (["predict", model, "--data", new_csv, "-o", model], "is also the model file"),
         (["evaluate", model, "--data", unseen], "'yak' were not seen in training"),
         (["evaluate", model, "--data", new_csv], "no column 'animal'"),
     ]
@@ -347,6 +349,7 @@ def test_evaluate_and_predict_bad_input(tmp_path, animals):
         assert result.exit_code != 0 and message in result.output, (args, result.output)
         assert "Traceback" not in result.output
     assert not out.exists() and not (tmp_path / "no").exists()
+    assert new_csv.read_text().startswith("id,weight,height") and Network.load(model)
 
 
 # -- options ------------------------------------------------------------------------------

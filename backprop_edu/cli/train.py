@@ -119,18 +119,21 @@ def output_path(ctx, param, value):
     return value
 
 
-def distinct_outputs(data, **paths):
-    """No two output options may name the same file, and none may overwrite the --data CSV."""
+def distinct_outputs(data, model=None, **paths):
+    """No two output options may name the same file, and none may overwrite the --data CSV
+    (or the MODEL being read)."""
     seen = {}
-    if data not in datasets.SHIPPED and os.path.isfile(data):
-        seen[os.path.realpath(data)] = "--data"
+    for name, path in (("--data", data), ("MODEL", model)):
+        if path is not None and path not in datasets.SHIPPED and os.path.isfile(path):
+            seen[os.path.realpath(path)] = name
     for option, path in paths.items():
         if path is None:
             continue
         option = "--" + option.replace("_", "-")
         other = seen.setdefault(os.path.realpath(path), option)
         if other != option:
-            what = "the data file" if other == "--data" else f"the file of {other}"
+            what = {"--data": "the data file", "MODEL": "the model file"}.get(
+                other, f"the file of {other}")
             raise click.BadParameter(f"{path} is also {what}; give {option} a file name of its "
                                      "own", param_hint=f"'{option}'")
 
@@ -527,6 +530,7 @@ def predict(model, data, output):
     Example:
       backprop-edu predict model.npz --data new.csv > predictions.csv
     """
+    distinct_outputs(data, model, output=output)
     net = load_model(model)
     meta = net.metadata
     data, X, _ = model_inputs(net, data, None, need_target=False)
