@@ -426,6 +426,21 @@ def test_ctrl_c_stops_a_real_run_cleanly_and_keeps_the_finished_epochs(tmp_path)
     assert os.listdir(tmp_path) == ["run.json"]  # no model, no temporary file
 
 
+def test_a_reader_that_goes_away_stops_the_run_quietly(tmp_path):
+    """`backprop-edu train | head -3`: no 'Broken pipe' error, no traceback, no history half-written."""
+    command = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
+    process = subprocess.Popen([command, "train", "--epochs", "100000", "--history", "run.json"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(3):  # the header lines and the first epoch, then the reader leaves
+        process.stdout.readline()
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert err == ""
+    assert os.listdir(tmp_path) == ["run.json"]  # no temporary file left beside it
+    assert len(json.loads((tmp_path / "run.json").read_text())["epochs"]) >= 1
+
+
 def run_on_a_terminal(tmp_path, args, stdout_too=True):
     """Run the installed command with stderr (and stdout) on a pseudo-terminal; what it drew."""
     pty = pytest.importorskip("pty")

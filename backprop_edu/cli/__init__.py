@@ -39,6 +39,8 @@ class Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # the reader went away (`| head`): click stops quietly, exit 1
+            raise
         except Exception as error:  # noqa: BLE001 -- the CLI's last line of defence
             if os.environ.get("BACKPROP_EDU_DEBUG"):
                 raise
