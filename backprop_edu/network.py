@@ -23,11 +23,11 @@ plus one array per parameter); nothing is pickled.
 
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
+from backprop_edu.files import atomic_file
 from backprop_edu.layers import Dense
 from backprop_edu.losses import get_loss
 from backprop_edu.residual import Residual
@@ -230,17 +230,8 @@ class Network:
         arrays = {"architecture": np.array(json.dumps(architecture))}
         for l, layer in enumerate(self.layers, start=1):
             arrays[f"W_{l}"], arrays[f"b_{l}"] = layer.W, layer.b
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            raise FileNotFoundError(f"cannot save to {path}: directory {directory} does not exist")
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with atomic_file(path, "wb") as f:
+            np.savez(f, **arrays)
 
     @classmethod
     def load(cls, path):

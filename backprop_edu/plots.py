@@ -20,9 +20,10 @@ to be read, not tuned; change the code if you want them to look different.
 """
 
 import os
-import tempfile
 
 import numpy as np
+
+from backprop_edu.files import atomic_file
 
 DPI = 100  # pixels per inch: a 8 × 4 inch figure is 800 × 400 pixels
 
@@ -69,30 +70,15 @@ def check_figure_path(path):
     return path
 
 
-def _umask():
-    """The process's file-creation mask (read by setting it and putting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def save_figure(fig, path, dpi=DPI):
     """Write ``fig`` to ``path`` atomically (temp file in the same directory, then os.replace),
     then close it. The format is the extension's."""
     plt = _pyplot()
     path = check_figure_path(path)
     extension = os.path.splitext(path)[1].lower().lstrip(".")
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="." + extension)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_file(path, "wb") as f:
             fig.savefig(f, format=extension, dpi=dpi)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     finally:
         plt.close(fig)
 

@@ -6,11 +6,11 @@ this module only parses options and prints.
 
 import json
 import os
-import tempfile
 
 import click
 
 from backprop_edu.exercises import EXERCISES, get_exercise
+from backprop_edu.files import atomic_file
 from backprop_edu.exercises.exercise import skeleton_source, solution_source
 from backprop_edu.exercises.hints import hint as next_hint, reset as reset_hints
 from backprop_edu.exercises.sandbox import MEMORY_LIMIT_MB, TIME_LIMIT, check_file
@@ -43,19 +43,6 @@ def list_exercises():
         click.echo(f"{name:<{width}}  {exercise.MINUTES:>3} min  {exercise.SUMMARY}")
 
 
-def write_atomically(path, text):
-    """Write text to path through a temporary file in the same directory."""
-    descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
-                                             prefix=".start-", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 @exercises.command("start")
 @click.argument("name")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
@@ -73,7 +60,8 @@ def start(name, directory, force):
             f"{path} already exists (your work?): not overwriting it; use --force to "
             f"start over, or choose another directory")
     os.makedirs(directory, exist_ok=True)
-    write_atomically(path, skeleton_source(exercise))
+    with atomic_file(path, encoding="utf-8") as file:
+        file.write(skeleton_source(exercise))
     click.echo(f"wrote {path}: write {', '.join(exercise.FUNCTIONS)} there, then run\n"
                f"  backprop-edu exercises check {name} {path}")
 

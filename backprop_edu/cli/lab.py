@@ -8,9 +8,10 @@ the same directory, then renamed): a failed run leaves no partial file.
 
 import json
 import os
-import tempfile
 
 import click
+
+from backprop_edu.files import atomic_file
 
 ACTIVATION_CHOICES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
 INIT_CHOICES = ("normal", "xavier", "he")
@@ -72,20 +73,9 @@ def pixel_size(ctx, param, value):
 
 def write_json(data, path):
     """json.dump to ``path``, atomically."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, allow_nan=False)
-            f.write("\n")
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_file(path, encoding="utf-8") as f:
+        json.dump(data, f, indent=1, allow_nan=False)
+        f.write("\n")
 
 
 def number(value):

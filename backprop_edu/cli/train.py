@@ -13,7 +13,6 @@ Every file is written atomically (a temporary file in the same directory,
 then a rename), so an error or Ctrl-C never leaves half a file behind.
 """
 
-import contextlib
 import csv
 import io
 import json
@@ -28,6 +27,7 @@ from backprop_edu import datasets
 from backprop_edu.losses import LOSSES
 from backprop_edu.activations import ACTIVATIONS
 from backprop_edu.init import INITS
+from backprop_edu.files import atomic_file
 from backprop_edu.network import Network
 from backprop_edu.optim import OPTIMIZERS
 from backprop_edu.residual import Residual
@@ -140,23 +140,8 @@ def distinct_outputs(data, model=None, **paths):
 
 def write_atomically(path, text):
     """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:  # e.g. Ctrl-C; the rename may already have happened
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    with atomic_file(path, encoding="utf-8", newline="") as f:
+        f.write(text)
 
 
 def number(value):

@@ -7,7 +7,8 @@ as "no hints seen yet".
 
 import json
 import os
-import tempfile
+
+from backprop_edu.files import atomic_file
 
 
 def read_state(path):
@@ -22,14 +23,8 @@ def read_state(path):
 def write_state(path, state):
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".hints-", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            json.dump(state, file)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    with atomic_file(path, encoding="utf-8") as file:
+        json.dump(state, file)
 
 
 def hint(exercise, state_path, number=None):
