@@ -41,8 +41,15 @@ def identity_prime(a, h, out):
 
 
 def relu(a, out):
-    """φ(a) = max(a, 0)."""
-    return np.maximum(a, 0, out=out)
+    """φ(a) = max(a, 0).
+
+    Written as out = 0, then out = max(a, out): numpy (2.x) runs the maximum of two
+    arrays in SIMD but the maximum of an array and the scalar 0 element by element,
+    so the zero-fill plus the array maximum is 1.6× (float64) to 2.4× (float32)
+    faster, and about 1.5 % of an epoch (benchmarks/). NaN still propagates.
+    """
+    out.fill(0)
+    return np.maximum(a, out, out=out)  # max(a, 0)
 
 
 def relu_prime(a, h, out):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from backprop_edu import SGD, Dense, Network, Residual
+from backprop_edu.activations import relu
 from backprop_edu.optim import BLOCK, row_blocks
 
 
@@ -178,3 +179,13 @@ def test_sgd_steps_a_layer_whose_single_row_is_larger_than_a_block():
     expected = net.layers[0].W - 0.1 * net.layers[0].grad_W
     SGD(net, lr=0.1).step()
     np.testing.assert_array_equal(net.layers[0].W, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_relu_written_as_fill_then_maximum_is_max_a_0_bit_for_bit(dtype):
+    a = np.array([[-2.0, -0.0, 0.0, 3.5], [np.nan, np.inf, -np.inf, 1e-40]], dtype=dtype)
+    out = np.full_like(a, 7.0)  # whatever the buffer held before must not leak through
+    relu(a, out)
+    expected = np.maximum(a, 0)
+    np.testing.assert_array_equal(out, expected)  # NaN stays NaN: divergence is not hidden
+    assert np.array_equal(np.signbit(out), np.signbit(expected))
