@@ -314,6 +314,92 @@ def print_table(title, seconds, labels, notes, bound="bound"):
         print(f"note: {note}")
 
 
+# -- profile ------------------------------------------------------------------------
+
+
+def profile_rows(dtype, samples, repeats):
+    """Where a backprop-edu batch spends its time beyond the products, as fractions of the bound.
+
+    The real contract runs (net.forward, net.backward, SGD.step, nothing copied from the
+    layers); np.matmul and the loss are wrapped with a clock, so each step splits into: the
+    products (matrix × matrix), BP4's matrix × vector, the rest of forward (+ b, φ, the
+    boundary), the loss (BP1), the rest of backward (φ′, ⊙, 1/m, Python), the SGD step.
+    Medians per batch over every batch of ``repeats`` epochs; the bound's batch is its epoch
+    median / batches. The wrappers add about 0.5 µs per call to the "rest" rows.
+    """
+    from backprop_edu import SGD
+    X, y = make_data(samples, LAYERS[0], LAYERS[-1], dtype)
+    net = build_network(LAYERS, dtype)
+    opt = SGD(net, lr=LR)
+    bound, core = make_bound(X, y, LAYERS, dtype), make_backprop_edu(X, y, LAYERS, dtype)
+    clock, matmul, loss = time.perf_counter, np.matmul, net.loss
+    spent = {}
+
+    def timed_matmul(a, b, out=None):
+        start = clock()
+        result = matmul(a, b, out=out)
+        key = "BP4 (1/m) Δ_l 1, matrix × vector" if np.ndim(b) == 1 else "products"
+        spent[key] = spent.get(key, 0.0) + clock() - start
+        return result
+
+    def timed_loss(*args):
+        start = clock()
+        J = loss.value_and_delta(*args)
+        spent["loss: softmax, J, BP1"] = clock() - start
+        return J
+
+    net.loss = loss._replace(value_and_delta=timed_loss)
+    rows, bound_s, core_s = {}, [], []
+    np.matmul = timed_matmul
+    try:
+        for r in range(repeats + 1):  # the first epoch warms up and is not counted
+            for start in range(0, samples, BATCH):
+                spent.clear()
+                t0 = clock()
+                net.forward(X[start:start + BATCH])
+                t1 = clock()
+                forward_products = spent.pop("products", 0.0)
+                net.backward(y[start:start + BATCH])
+                t2 = clock()
+                opt.step()
+                t3 = clock()
+                part = {"products": forward_products + spent.get("products", 0.0),
+                        "forward beyond its products: + b, φ, the boundary":
+                            t1 - t0 - forward_products}
+                part.update((k, v) for k, v in sorted(spent.items()) if k != "products")
+                part["backward beyond products and loss: φ′, ⊙, 1/m, Python"] = \
+                    t2 - t1 - sum(spent.values())
+                part["SGD step θ ← θ − η g"] = t3 - t2
+                if r:
+                    for k, v in part.items():
+                        rows.setdefault(k, []).append(v)
+            np.matmul = matmul
+            if r:
+                for times, epoch in ((bound_s, bound), (core_s, core)):
+                    time.sleep(PAUSE)
+                    t = clock()
+                    epoch()
+                    times.append(clock() - t)
+            np.matmul = timed_matmul
+    finally:
+        np.matmul = matmul
+    batches = -(-samples // BATCH)
+    per_batch = statistics.median(bound_s) / batches
+    print(f"\nProfile, {dtype}: one batch of backprop-edu, medians, as fractions of the bound's "
+          f"batch ({per_batch * 1e3:.3f} ms)")
+    print("| part | fraction of the bound | µs per batch |")
+    print("|---|---|---|")
+    total = 0.0
+    for k, v in rows.items():
+        median = statistics.median(v)
+        total += median
+        print(f"| {k} | {median / per_batch:.3f} | {median * 1e6:.0f} |")
+    print(f"| sum of the parts | {total / per_batch:.3f} | {total * 1e6:.0f} |")
+    core_batch = statistics.median(core_s) / batches
+    print(f"| the contract's batch, not instrumented | {core_batch / per_batch:.3f} | "
+          f"{core_batch * 1e6:.0f} |")
+
+
 # -- memory -------------------------------------------------------------------------
 
 
@@ -445,7 +531,8 @@ def main():
                         help="timed epochs per system, median reported (default: 7, quick: 3)")
     parser.add_argument("--samples", type=int, default=None,
                         help=f"samples per epoch (default: {SAMPLES}, quick: 4096)")
-    parser.add_argument("--only", choices=("table", "memory", "scaling", "startup"), default=None,
+    parser.add_argument("--only", choices=("table", "profile", "memory", "scaling", "startup"),
+                        default=None,
                         help="run one part only (default: all parts)")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--system", default="backprop_edu", help=argparse.SUPPRESS)
@@ -460,11 +547,14 @@ def main():
     print(f"Machine: {machine()}")
     print(f"One epoch: MLP {'-'.join(map(str, LAYERS))} (ReLU), {samples} samples, batch {BATCH}, "
           f"softmax cross-entropy, plain SGD; median of {repeats} epochs")
-    parts = (args.only,) if args.only else ("table", "memory", "scaling", "startup")
+    parts = (args.only,) if args.only else ("table", "profile", "memory", "scaling", "startup")
     if "table" in parts:
         for dtype in dtypes:
             seconds, labels, notes = comparison(dtype, samples, repeats, include_train=True)
             print_table(f"{dtype}", seconds, labels, notes)
+    if "profile" in parts and not args.quick:
+        for dtype in dtypes:
+            profile_rows(dtype, samples, repeats)
     if "memory" in parts and not args.quick:
         systems = ["backprop_edu"] + (["train"] if train_loop_available() else [])
         for dtype in dtypes:
