@@ -144,6 +144,26 @@ def test_modes_too_small_is_one_line():
     assert_one_line_error(run("modes", "--max-params", 5), "--max-params")
 
 
+@pytest.mark.parametrize("args,fragment", [
+    (["modes", "--max-params", 10**8], "33<=x<=500000"),  # forward mode: n² work, hours
+    (["vanishing", "--depth", 5000, "--width", 2000], "too large for the lab"),  # 160 GB
+    (["vanishing", "--depth", 100, "--batch-size", 100000], "too large for the lab"),
+    (["vanishing", "--steps", 10**6], "0<=x<=10000")])
+def test_sizes_that_would_fill_the_memory_or_run_for_hours_are_refused_up_front(args, fragment):
+    assert_one_line_error(run(*args), fragment)
+
+
+def test_running_out_of_memory_anyway_is_one_line(monkeypatch):
+    import backprop_edu.experiments
+
+    def out_of_memory(**settings):
+        raise MemoryError
+    monkeypatch.setattr(backprop_edu.experiments, "vanishing_experiment", out_of_memory)
+    result = run("vanishing", "--depth", 2)
+    assert result.exit_code == 1
+    assert_one_line_error(result, "ran out of memory: use smaller sizes")
+
+
 def installed_command():
     found = shutil.which("backprop-edu") or os.path.join(os.path.dirname(sys.executable),
                                                          "backprop-edu")

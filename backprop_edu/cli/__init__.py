@@ -41,6 +41,9 @@ class Group(click.Group):
             sys.exit(130)
         except BrokenPipeError:  # the reader went away (`| head`): click stops quietly, exit 1
             raise
+        except MemoryError:
+            raise click.ClickException("ran out of memory: use smaller sizes (widths, depth, "
+                                       "batch, data)") from None
         except Exception as error:  # noqa: BLE001 -- the CLI's last line of defence
             if os.environ.get("BACKPROP_EDU_DEBUG"):
                 raise

@@ -15,6 +15,9 @@ from backprop_edu.files import atomic_file
 
 ACTIVATION_CHOICES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
 INIT_CHOICES = ("normal", "xavier", "he")
+# vanishing builds one network at a time: sizes beyond these would fill a laptop's memory
+MAX_WEIGHTS = 20_000_000       # depth × width² weights: 160 MB in float64, twice with ∇W
+MAX_ACTIVATIONS = 10_000_000   # depth × width × batch entries in each of a, h, δ, ...
 
 
 # -- shared helpers -------------------------------------------------------------
@@ -177,7 +180,7 @@ def get(config, key):
               help="Samples in the batch of the forward and backward pass.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the weights and of the data.")
-@click.option("--steps", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--steps", type=click.IntRange(min=0, max=10_000), default=0, show_default=True,
               help="Also measure after this many SGD steps on the batch (0: only at init).")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.1,
               show_default=True, help="Learning rate of those SGD steps.")
@@ -203,6 +206,11 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
     """
     from backprop_edu.experiments import config_label, vanishing_experiment
 
+    if depth * width * width > MAX_WEIGHTS or depth * width * batch_size > MAX_ACTIVATIONS:
+        raise click.UsageError(
+            f"--depth {depth} --width {width} --batch-size {batch_size} is too large for the lab "
+            f"(at most {MAX_WEIGHTS:,} weights, depth × width², and {MAX_ACTIVATIONS:,} "
+            f"activations, depth × width × batch): use a smaller --depth, --width or --batch-size")
     result = vanishing_experiment(depth=depth, width=width, activations=activations,
                                   inits=inits, residual=residual, dtype=dtype, data=data,
                                   batch_size=batch_size, seed=seed, steps=steps, lr=lr, std=std)
@@ -239,12 +247,14 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
 # -- modes ------------------------------------------------------------------------
 
 @click.command()
-@click.option("--max-params", type=click.IntRange(min=33), default=20000, show_default=True,
-              help="Parameters of the largest network (the cost of forward mode grows like n²).")
+@click.option("--max-params", type=click.IntRange(min=33, max=500_000), default=20000,
+              show_default=True,
+              help="Parameters of the largest network. Forward mode's cost grows like n²: "
+                   "100,000 takes seconds, 500,000 (the most) about a minute.")
 @click.option("--points", type=click.IntRange(min=1, max=20), default=6, show_default=True,
               help="How many network sizes, spaced geometrically up to --max-params.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True,
-              help="Samples in the batch the loss J is the mean over.")
+@click.option("--batch-size", type=click.IntRange(min=1, max=10_000), default=16,
+              show_default=True, help="Samples in the batch the loss J is the mean over.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights and data.")
 @click.option("-o", "--output", default=None, callback=figure_path, metavar="PATH",
               help="Figure to write (.png, .svg, .pdf). [default: none]")
