@@ -10,11 +10,11 @@ import os
 import click
 
 from backprop_edu.exercises import EXERCISES, get_exercise
-from backprop_edu.files import atomic_file
 from backprop_edu.exercises.exercise import skeleton_source, solution_source
 from backprop_edu.exercises.hints import hint as next_hint, reset as reset_hints
 from backprop_edu.exercises.sandbox import MEMORY_LIMIT_MB, TIME_LIMIT, check_file
 from backprop_edu.exercises.check import DEFAULT_SEED
+from backprop_edu.files import atomic_file
 
 DEFAULT_HINT_STATE = os.path.join(click.get_app_dir("backprop-edu"), "hints.json")
 

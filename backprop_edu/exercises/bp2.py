@@ -71,6 +71,9 @@ def sigmoid_prime(a):
     return h * (1 - h)
 
 
+ELEMENTWISE_NOT_MATMUL = ("you multiplied by φ'(a_l) with @, a matrix product: ⊙ is the "
+                          "elementwise product, numpy's *.")
+
 MISTAKES = [
     ("you left out φ'(a_l): BP2 multiplies W_{l+1}ᵀ δ^(l+1) elementwise by "
      "φ'(a_l) = 1 − tanh²(a_l).",
@@ -81,12 +84,10 @@ MISTAKES = [
     ("you used W_{l+1} where BP2 needs its transpose W_{l+1}ᵀ (the error flows backwards).",
      lambda case: (tanh_prime(case.inputs["a"])
                    * (case.inputs["W_next"] @ case.inputs["delta_next"]),)),
-    ("you multiplied by φ'(a_l) with @, a matrix product: ⊙ is the elementwise product, "
-     "numpy's *.",
+    (ELEMENTWISE_NOT_MATMUL,
      lambda case: (tanh_prime(case.inputs["a"]).T
                    @ (case.inputs["W_next"].T @ case.inputs["delta_next"]),)),
-    ("you multiplied by φ'(a_l) with @, a matrix product: ⊙ is the elementwise product, "
-     "numpy's *.",
+    (ELEMENTWISE_NOT_MATMUL,
      lambda case: ((case.inputs["W_next"].T @ case.inputs["delta_next"])
                    @ tanh_prime(case.inputs["a"]).T,)),
     ("you used the sigmoid's derivative σ(a)(1 − σ(a)): this hidden layer is tanh, "
