@@ -7,6 +7,7 @@
 See docs/equations.md for the map from every equation to the line that computes it.
 """
 
+from backprop_edu.builder import build_network
 from backprop_edu.gradcheck import gradcheck
 from backprop_edu.layers import Dense
 from backprop_edu.network import Network
@@ -15,4 +16,5 @@ from backprop_edu.residual import Residual
 
 __version__ = "0.1.0"
 
-__all__ = ["Network", "Dense", "Residual", "SGD", "Momentum", "Adam", "gradcheck", "__version__"]
+__all__ = ["Network", "Dense", "Residual", "build_network", "SGD", "Momentum", "Adam", "gradcheck",
+           "__version__"]

@@ -1,15 +1,14 @@
 """Activation functions φ and their derivatives φ', each pair side by side.
 
-A hidden layer computes h_l = φ(a_l) in the forward pass; BP2 needs φ'(a_l) in
-the backward pass. Every activation here is a pair of functions:
+A layer computes h_l = φ(a_l) in the forward pass; BP2 needs φ'(a_l) in the
+backward pass. Every activation here is a pair of functions:
 
-    phi(a, out)            -> φ(a), written into ``out``
-    phi_prime(a, h, out)   -> φ'(a), written into ``out``
+    phi(a)            -> φ(a)
+    phi_prime(a, h)   -> φ'(a)
 
 ``phi_prime`` receives both a = a_l and h = φ(a_l), the two things the forward
-pass cached, so it never recomputes what is already known: σ'(a) = h(1 − h),
-tanh'(a) = 1 − h². Every function writes into ``out`` (an array of a's shape
-and dtype) so that the training loop allocates nothing per step.
+pass kept, so it never recomputes what is already known: σ'(a) = h(1 − h),
+tanh'(a) = 1 − h². Both return a new array of a's shape and dtype.
 
 What is left out: activations with parameters of their own (PReLU, ...), and
 softmax, which lives with the cross-entropy loss in ``losses.py``.
@@ -28,94 +27,75 @@ class Activation(NamedTuple):
     phi_prime: Callable
 
 
-def identity(a, out):
+def identity(a):
     """φ(a) = a."""
-    np.copyto(out, a)
-    return out
+    return a
 
 
-def identity_prime(a, h, out):
+def identity_prime(a, h):
     """φ'(a) = 1."""
-    out.fill(1)
-    return out
+    return np.ones_like(a)
 
 
-def relu(a, out):
-    """φ(a) = max(a, 0).
-
-    Written as out = 0, then out = max(a, out): numpy (2.x) runs the maximum of two
-    arrays in SIMD but the maximum of an array and the scalar 0 element by element,
-    so the zero-fill plus the array maximum is 1.6× (float64) to 2.4× (float32)
-    faster, and about 1.5 % of an epoch (benchmarks/). NaN still propagates.
-    """
-    out.fill(0)
-    return np.maximum(a, out, out=out)  # max(a, 0)
+def relu(a):
+    """φ(a) = max(a, 0)."""
+    return np.maximum(a, 0)
 
 
-def relu_prime(a, h, out):
+def relu_prime(a, h):
     """φ'(a) = 1 if a > 0 else 0.
 
     ReLU has no derivative at a = 0; we use the subgradient 0 there (as PyTorch
     does), so φ'(0) = 0.
     """
-    return np.greater(a, 0, out=out)
+    return (a > 0).astype(a.dtype)
 
 
 LEAKY_SLOPE = 0.01  # the slope of leaky ReLU for a < 0
 
 
-def leaky_relu(a, out):
+def leaky_relu(a):
     """φ(a) = a if a > 0 else 0.01·a."""
-    np.multiply(a, LEAKY_SLOPE, out=out)
-    return np.maximum(a, out, out=out)  # max(a, 0.01·a) picks the right branch
+    return np.where(a > 0, a, LEAKY_SLOPE * a)
 
 
-def leaky_relu_prime(a, h, out):
+def leaky_relu_prime(a, h):
     """φ'(a) = 1 if a > 0 else 0.01 (the subgradient 0.01 at a = 0)."""
-    np.greater(a, 0, out=out)  # 1 where a > 0, else 0
-    out *= 1 - LEAKY_SLOPE
-    out += LEAKY_SLOPE
-    return out
+    return np.where(a > 0, 1, LEAKY_SLOPE).astype(a.dtype)
 
 
-def sigmoid(a, out):
+def sigmoid(a):
     """φ(a) = σ(a) = 1 / (1 + e^(−a)).
 
-    Computed as exp(−log(1 + e^(−a))) with numpy's logaddexp, which never
+    Computed as e^(−log(1 + e^(−a))) with numpy's logaddexp, which never
     overflows: σ(−1e4) is 0 and σ(1e4) is 1, with no warnings.
     """
-    np.negative(a, out=out)
-    np.logaddexp(0, out, out=out)  # log(1 + e^(−a)), stable for any a
-    np.negative(out, out=out)
-    return np.exp(out, out=out)
+    return np.exp(-np.logaddexp(0, -a))
 
 
-def sigmoid_prime(a, h, out):
-    """φ'(a) = σ(a)(1 − σ(a)) = h(1 − h), from the cached h."""
-    np.subtract(1, h, out=out)
-    out *= h
-    return out
+def sigmoid_prime(a, h):
+    """φ'(a) = σ(a)(1 − σ(a)) = h(1 − h), from the kept h."""
+    return h * (1 - h)
 
 
-def tanh(a, out):
+def tanh(a):
     """φ(a) = tanh(a)."""
-    return np.tanh(a, out=out)
+    return np.tanh(a)
 
 
-def tanh_prime(a, h, out):
-    """φ'(a) = 1 − tanh²(a) = 1 − h², from the cached h."""
-    np.multiply(h, h, out=out)
-    return np.subtract(1, out, out=out)
+def tanh_prime(a, h):
+    """φ'(a) = 1 − tanh²(a) = 1 − h², from the kept h."""
+    return 1 - h * h
 
 
-def softplus(a, out):
+def softplus(a):
     """φ(a) = log(1 + e^a), via logaddexp(0, a): finite for any a."""
-    return np.logaddexp(0, a, out=out)
+    return np.logaddexp(0, a)
 
 
-def softplus_prime(a, h, out):
+def softplus_prime(a, h):
     """φ'(a) = e^a / (1 + e^a) = σ(a)."""
-    return sigmoid(a, out)
+    return sigmoid(a)
 
 
 ACTIVATIONS = {

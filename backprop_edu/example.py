@@ -86,7 +86,7 @@ class Example(NamedTuple):
         raise KeyError(f"no step {key!r}: the steps are {', '.join(s.key for s in self.steps)}")
 
 
-def build_network(activation="relu"):
+def example_network(activation="relu"):
     """The 2-2-1 network of the example, with the textbook's W1, b1, W2, b2 set in place."""
     hidden = Dense(2, 2, activation=activation, rng=0)
     output = Dense(2, 1, activation="identity", rng=0)
@@ -116,7 +116,7 @@ def worked_example(x=X_EXAMPLE, y=Y_EXAMPLE, activation="relu"):
     y = float(y)
     if not (np.all(np.isfinite(x)) and np.isfinite(y)):
         raise ValueError("x and y must be finite numbers")
-    net = build_network(phi)
+    net = example_network(phi)
     hidden, output = net.layers
     X, Y = x.reshape(1, 2), np.array([[y]])
 
@@ -125,7 +125,7 @@ def worked_example(x=X_EXAMPLE, y=Y_EXAMPLE, activation="relu"):
         L = net.backward(Y)  # J = the mean over one sample = L
 
     # φ'(a1): the activation's own derivative, on the a1 and h1 the forward pass cached
-    phi_prime = hidden.activation.phi_prime(hidden.a, hidden.h, out=np.empty_like(hidden.a))
+    phi_prime = hidden.activation.phi_prime(hidden.a, hidden.h)
 
     forward = [
         Step("a1", "a1", "forward", "W1 x + b1", column(hidden.a), "net.layers[0].a"),

@@ -42,10 +42,10 @@ from backprop_edu.activations import ACTIVATIONS
 from backprop_edu.forward_mode import (count_parameters, gradient_by_forward_mode,
                                        gradient_by_reverse_mode)
 from backprop_edu.init import INITS, NORMAL_STD
+from backprop_edu.builder import build_network
 from backprop_edu.layers import Dense, check_dtype
 from backprop_edu.network import Network
 from backprop_edu.optim import SGD
-from backprop_edu.residual import Residual
 
 GAUSSIAN_FEATURES = 10  # inputs x ~ N(0, I) in this many dimensions ...
 GAUSSIAN_CLASSES = 10   # ... labelled by a random linear teacher into this many classes
@@ -78,30 +78,6 @@ def dataset_batch(name, batch_size, seed=0):
     X, y = X[order], y[order]
     X = (X - X.mean(axis=0)) / np.maximum(X.std(axis=0), 1e-12)  # standardise each feature
     return X, y, len(dataset.classes)
-
-
-def build_network(n_in, n_out, depth, width, activation, init, residual=False,
-                  dtype="float64", seed=0, std=NORMAL_STD):
-    """depth hidden layers of width units, then a linear output layer; softmax cross-entropy.
-
-    With residual=True, hidden layers 2..depth are Residual blocks
-    h_l = h_{l−1} + φ(W_l h_{l−1} + b_l); layer 1 stays a Dense layer (it maps
-    the n_in inputs to the width of the blocks). Every layer uses ``init``
-    (``std`` is the standard deviation of the "normal" scheme, by default the
-    package's N(0, 0.1²), init.NORMAL_STD). The same seed
-    gives the same weights in every dtype (drawn in float64, then rounded).
-    """
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
-        raise ValueError(f"depth must be a whole number of hidden layers ≥ 1, got {depth!r}")
-    rng = np.random.default_rng(seed)
-    options = dict(init=init, rng=rng, dtype=dtype, std=std if init == "normal" else None)
-    layers = [Dense(n_in, width, activation=activation, **options)]
-    for _ in range(depth - 1):
-        block = Residual(width, activation=activation, **options) if residual \
-            else Dense(width, width, activation=activation, **options)
-        layers.append(block)
-    layers.append(Dense(width, n_out, activation="identity", **options))
-    return Network(layers, loss="softmax_cross_entropy")
 
 
 # -- measuring the gradient flow ----------------------------------------------
@@ -199,8 +175,11 @@ def vanishing_experiment(depth=12, width=64, activations=("sigmoid", "tanh", "re
         for init in inits:
             for is_residual in ((False, True) if residual else (False,)):
                 def run(run_dtype):
-                    net = build_network(X.shape[1], n_classes, depth, width, activation, init,
-                                        is_residual, run_dtype, seed, std)
+                    # depth hidden layers of ``width`` units, a linear output layer
+                    net = build_network([X.shape[1]] + [width] * depth + [n_classes],
+                                        activation, init=init, residual=is_residual,
+                                        dtype=run_dtype, rng=seed,
+                                        std=std if init == "normal" else None)
                     at_init = measure(net, X, y)
                     if steps:
                         train_steps(net, X, y, steps, lr)

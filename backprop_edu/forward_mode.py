@@ -35,6 +35,7 @@ second derivatives (forward-over-reverse Hessian-vector products).
 
 import numpy as np
 
+from backprop_edu import checks
 from backprop_edu.residual import Residual
 
 CHUNK = 256  # basis directions pushed together by gradient_by_forward_mode
@@ -45,23 +46,20 @@ def count_parameters(net):
     return sum(layer.W.size + layer.b.size for layer in net.layers)
 
 
-def output_error(net, Y):
-    """J and ∂J_i/∂h_L (n_out × m, one column per sample) of the last forward pass (BP1).
+def output_gradient(net, Y):
+    """J and ∇_{h_L} J_i (n_out × m, one column per sample) of the last forward pass.
 
     This is the loss's derivative with respect to its own input, the network's
-    output; the layers' chain is not involved.
+    output (the loss's half of BP1); the layers' chain is not involved.
     """
-    J, delta_L = net.output_error(Y)  # BP1
-    return J, delta_L.copy()
+    return net.loss_gradient(Y)
 
 
 def phi_primes(net):
     """φ'(a_l) for every layer, from the forward pass the layers cached."""
     primes = []
     for layer in net.layers:
-        out = np.empty_like(layer.a)
-        layer.activation.phi_prime(layer.a, layer.h, out=out)  # φ'(a_l)
-        primes.append(out)
+        primes.append(layer.activation.phi_prime(layer.a, layer.h))  # φ'(a_l)
     return primes
 
 
@@ -86,9 +84,9 @@ def jvp(net, X, Y, W_dots, b_dots, x_dot=None):
     Returns (J, J_dot): J_dot is a float, or an array of K floats.
     """
     single = all(W is None or np.ndim(W) == 2 for W in W_dots)
-    H = net._inputs(X)
+    H = checks.inputs(net, X)
     net.forward_columns(H)
-    J, error = output_error(net, Y)
+    J, error = output_gradient(net, Y)
     m = H.shape[1]
     primes = phi_primes(net)
 
@@ -128,9 +126,9 @@ def gradient_by_forward_mode(net, X, Y, chunk=CHUNK):
 
     and goes up through layers l+1, ..., L as in ``jvp``.
     """
-    H = net._inputs(X)
+    H = checks.inputs(net, X)
     net.forward_columns(H)
-    J, error = output_error(net, Y)
+    J, error = output_gradient(net, Y)
     m = H.shape[1]
     primes = phi_primes(net)
     layers = net.layers

@@ -7,11 +7,14 @@ For a parameter θ (one entry of some W_l or b_l) the central difference
 has error O(ε²), and needs nothing but the forward pass. If BP1–BP4 are right,
 it agrees with grad_W and grad_b to many digits. The relative error of one
 entry is |g_bp − g_fd| / max(|g_bp| + |g_fd|, floor), and each layer reports
-the largest one for W and for b. In float64, < 1e-7 is typical; > 1e-4 means a
-bug (unless an input sits exactly on ReLU's kink, where no derivative exists).
+the largest one for each of its parameters. In float64, < 1e-7 is typical;
+> 1e-4 means a bug (unless an input sits exactly on ReLU's kink, where no
+derivative exists).
 
-Every entry is checked on small layers; on large ones a seeded random subset
-(``max_entries`` per parameter) keeps the check fast.
+Every parameter of every layer is checked (any layer that follows the layer
+protocol; a parameter shared by two layers once, against the sum of their
+gradients). Every entry is checked on small parameters; on large ones a seeded
+random subset (``max_entries`` per parameter) keeps the check fast.
 """
 
 from typing import NamedTuple
@@ -20,14 +23,29 @@ import numpy as np
 
 
 class LayerCheck(NamedTuple):
-    """The result for one layer: its index l, shape, and max relative errors."""
+    """The result for one layer: its index l, the shape of its first parameter, and per
+    parameter name the max relative error and the number of entries checked."""
 
     layer: int
     shape: tuple
-    max_error_W: float
-    max_error_b: float
-    checked_W: int
-    checked_b: int
+    errors: dict
+    checked: dict
+
+    @property
+    def max_error_W(self):
+        return self.errors.get("W")
+
+    @property
+    def max_error_b(self):
+        return self.errors.get("b")
+
+    @property
+    def checked_W(self):
+        return self.checked.get("W", 0)
+
+    @property
+    def checked_b(self):
+        return self.checked.get("b", 0)
 
 
 class GradcheckResult:
@@ -39,18 +57,22 @@ class GradcheckResult:
 
     @property
     def max_error(self):
-        return max(max(row.max_error_W, row.max_error_b) for row in self.rows)
+        return max(error for row in self.rows for error in row.errors.values())
 
     def ok(self, tol=1e-6):
         return self.max_error < tol
 
     def __str__(self):
-        lines = [f"{'layer':>5}  {'shape':>10}  {'max rel err W':>13}  {'max rel err b':>13}  "
-                 f"{'checked':>9}"]
+        names = list(dict.fromkeys(name for row in self.rows for name in row.errors))
+        lines = ["  ".join([f"{'layer':>5}", f"{'shape':>10}"]
+                           + [f"{'max rel err ' + name:>13}" for name in names]
+                           + [f"{'checked':>9}"])]
         for row in self.rows:
-            shape = f"{row.shape[0]}×{row.shape[1]}"
-            lines.append(f"{row.layer:>5}  {shape:>10}  {row.max_error_W:>13.2e}  "
-                         f"{row.max_error_b:>13.2e}  {row.checked_W + row.checked_b:>9}")
+            shape = "×".join(map(str, row.shape))
+            cells = [f"{row.errors[name]:>13.2e}" if name in row.errors else f"{'—':>13}"
+                     for name in names]
+            lines.append("  ".join([f"{row.layer:>5}", f"{shape:>10}"] + cells
+                                   + [f"{sum(row.checked.values()):>9}"]))
         lines.append(f"max relative error {self.max_error:.2e} (central differences, ε = {self.eps:g})")
         return "\n".join(lines)
 
@@ -63,23 +85,27 @@ def relative_error(g_bp, g_fd, floor=1e-10):
 
 
 def finite_difference(net, X, Y, theta, index, eps):
-    """(J(θ + ε) − J(θ − ε)) / 2ε for the entry ``index`` of the array ``theta``."""
+    """(J(θ + ε) − J(θ − ε)) / 2ε for the entry ``index`` of the array ``theta``.
+
+    J is computed by training passes, as backward's J is (a dropout layer must
+    then have its mask fixed).
+    """
     original = theta[index]
     theta[index] = original + eps
-    J_plus = net.compute_loss(X, Y)
+    J_plus = net.compute_loss(X, Y, training=True)
     theta[index] = original - eps
-    J_minus = net.compute_loss(X, Y)
+    J_minus = net.compute_loss(X, Y, training=True)
     theta[index] = original
     return (J_plus - J_minus) / (2 * eps)
 
 
 def gradcheck(net, X, Y, eps=None, max_entries=200, seed=0):
-    """Check every layer's grad_W and grad_b against central differences.
+    """Check every parameter's gradient (grad_W, grad_b, ...) against central differences.
 
     eps: the step ε (default 1e-5 in float64, 1e-2 in float32/float16): small enough
     that the O(ε²) truncation error is tiny, large enough that rounding in J
     (about 1e-16·|J| / ε) stays below it.
-    max_entries: how many entries of each W and b to check at most (a seeded
+    max_entries: how many entries of each parameter to check at most (a seeded
     random subset beyond that).
     """
     if eps is None:
@@ -92,19 +118,21 @@ def gradcheck(net, X, Y, eps=None, max_entries=200, seed=0):
         raise ValueError(f"max_entries must be a positive integer, got {max_entries!r}")
     net.forward(X)
     net.backward(Y)
-    backprop = [(layer.grad_W.copy(), layer.grad_b.copy()) for layer in net.layers]
+    parameters = net.parameters()
+    backprop = [parameter.grad.copy() for parameter in parameters]  # BP1–BP4's ∇θ J
     rng = np.random.default_rng(seed)
-    rows = []
-    for l, (layer, (grad_W, grad_b)) in enumerate(zip(net.layers, backprop), start=1):
-        errors = []
-        for theta, g_bp in ((layer.W, grad_W), (layer.b, grad_b)):
-            flat = np.arange(theta.size)
-            if theta.size > max_entries:
-                flat = np.sort(rng.choice(theta.size, size=max_entries, replace=False))
-            indices = [np.unravel_index(i, theta.shape) for i in flat]
-            g_fd = np.array([finite_difference(net, X, Y, theta, i, eps) for i in indices])
-            g_bp_checked = np.array([g_bp[i] for i in indices], dtype=np.float64)
-            errors.append((float(relative_error(g_bp_checked, g_fd).max()), len(indices)))
-        (error_W, n_W), (error_b, n_b) = errors
-        rows.append(LayerCheck(l, layer.W.shape, error_W, error_b, n_W, n_b))
-    return GradcheckResult(rows, eps)
+    rows = {}
+    for parameter, g_bp in zip(parameters, backprop):
+        theta = parameter.value
+        flat = np.arange(theta.size)
+        if theta.size > max_entries:
+            flat = np.sort(rng.choice(theta.size, size=max_entries, replace=False))
+        indices = [np.unravel_index(i, theta.shape) for i in flat]
+        g_fd = np.array([finite_difference(net, X, Y, theta, i, eps) for i in indices])
+        g_bp_checked = np.array([g_bp[i] for i in indices], dtype=np.float64)
+        error = float(relative_error(g_bp_checked, g_fd).max())
+        layer, name = parameter.places[0]
+        l = net.layers.index(layer) + 1
+        row = rows.setdefault(l, LayerCheck(l, theta.shape, {}, {}))
+        row.errors[name], row.checked[name] = error, len(indices)
+    return GradcheckResult([rows[l] for l in sorted(rows)], eps)

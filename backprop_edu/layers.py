@@ -5,29 +5,46 @@ For a mini-batch of m samples held as columns (H_{l−1} is n_in × m):
     forward    A_l = W_l H_{l−1} + b_l 1ᵀ          (pre-activation, n_out × m)
                H_l = φ(A_l)                        (activation, n_out × m)
 
-    backward   given G_l = ∂J/∂H_l, what the layer above sent down
-               (for the output layer, the loss's δ^(L): BP1)
-      BP2      Δ_l = φ'(A_l) ⊙ G_l                 (= φ'(a_l) ⊙ W_{l+1}ᵀ δ^(l+1))
+    backward   given ∂J/∂H_l, what the layer above handed down
+               (for the output layer, the loss's ∇_{h_L} J)
+      BP2      Δ_l = φ'(A_l) ⊙ ∂J/∂H_l             (= φ'(a_l) ⊙ W_{l+1}ᵀ δ^(l+1); BP1 at the output)
       BP3      ∇_{W_l} J = (1/m) Δ_l H_{l−1}ᵀ
       BP4      ∇_{b_l} J = (1/m) Δ_l 1             (the row-mean of Δ_l)
-               ∂J/∂H_{l−1} = W_lᵀ Δ_l              (handed to the layer below)
+               ∂J/∂H_{l−1} = W_lᵀ Δ_l              (handed down to the layer below)
 
 The textbook's diagonal matrix D_φ(a_l) is never built: multiplying by it is
 the elementwise product ⊙. The 1/m of the mean loss enters only in BP3/BP4:
 Δ_l keeps one column per sample, exactly as the equations write δ^(l).
 
-The layer owns its forward cache (h_{l−1}, a_l, h_l), its error signal delta and
-its gradients grad_W, grad_b. Every array of the hot path is allocated once per
-batch size and then written in place (``out=``), so a training step allocates
-nothing; ``layer.delta`` and friends are overwritten by the next pass.
+Dense is also the reference for the layer protocol (docs/layers.md): any object
+with the same few members (n_in, n_out, params, forward, backward, config) is a
+layer that Network, the optimisers, gradcheck, training and save/load accept.
 
-What is left out: convolutions, dropout, batch normalisation.
+    n_in, n_out                  widths
+    params = ("W", "b")          the names of its parameters; the gradient of
+                                 parameter θ is the attribute grad_θ (grad_W, grad_b)
+    forward(h_prev, training)    h_{l−1} -> h_l; a training pass keeps what backward needs,
+                                 an inference pass (training=False) keeps nothing
+    backward(grad_h, input_gradient)
+                                 ∂J/∂h_l -> ∂J/∂h_{l−1}, filling the grad_θ; with
+                                 input_gradient=False (the first layer) it may skip
+                                 the hand-down and return None
+    config()                     a JSON-able dict: {"type": class name, **constructor arguments}
+
+After a training pass the layer holds h_prev (h_{l−1}), a (a_l) and h (h_l); after
+backward, delta (δ^(l)), grad_W, grad_b and grad_h_prev (∂J/∂h_{l−1}; None when it
+was not asked for). Each pass makes new arrays: a gradient read once stays as it was.
+
+What is left out: convolutions, normalisation layers.
 """
 
 import numpy as np
 
 from backprop_edu.activations import get_activation
 from backprop_edu.init import default_init, initial_weights
+
+KEPT_BY_FORWARD = ("h_prev", "a", "h")
+MADE_BY_BACKWARD = ("delta", "grad_W", "grad_b", "grad_h_prev")
 
 
 def check_width(name, value):
@@ -65,6 +82,8 @@ class Dense:
         gain, std:   scale the initial weights (std only with init="normal").
     """
 
+    params = ("W", "b")
+
     def __init__(self, n_in, n_out, activation="relu", init=None, rng=None,
                  dtype=np.float64, gain=1.0, std=None):
         self.n_in = check_width("n_in", n_in)
@@ -80,74 +99,60 @@ class Dense:
         W = initial_weights(self.init, self.n_out, self.n_in, rng, gain=gain, std=std)
         self.W = np.ascontiguousarray(W, dtype=self.dtype)
         self.b = np.zeros(self.n_out, dtype=self.dtype)
-        self.grad_W = np.zeros_like(self.W)
-        self.grad_b = np.zeros_like(self.b)
-        self.h_prev = None  # h_{l−1}, cached by forward for BP3
-        self._batch_size = None
-        self._checked = (None, None)  # the W and b that check_parameters last accepted
 
     def __repr__(self):
         return f"{type(self).__name__}({self.n_in}, {self.n_out}, activation={self.activation.name!r})"
 
-    def _allocate(self, m):
-        """Working arrays for a batch of m samples, one column per sample."""
-        shape, dtype = (self.n_out, m), self.dtype
-        self.a = np.empty(shape, dtype)       # a_l
-        self.h = np.empty(shape, dtype)       # h_l = φ(a_l)
-        self.delta = np.empty(shape, dtype)   # δ^(l)
-        self.mean_delta = np.empty(shape, dtype)  # (1/m) Δ_l, shared by BP3 and BP4
-        self.ones = np.ones(m, dtype)         # 1, the column of m ones in BP4
-        self.grad_h_prev = np.empty((self.n_in, m), dtype)  # ∂J/∂h_{l−1} = W_lᵀ δ^(l)
-        self._batch_size = m
+    def __getattr__(self, name):
+        """Called only for a missing attribute: say which pass makes a_l, δ^(l), ∇W_l, ...."""
+        if name in KEPT_BY_FORWARD:
+            raise AttributeError(f"{type(self).__name__}.{name} does not exist yet: a training "
+                                 "pass keeps it; run net.forward(X) first (predict and "
+                                 "compute_loss are inference passes and keep nothing)")
+        if name in MADE_BY_BACKWARD:
+            raise AttributeError(f"{type(self).__name__}.{name} does not exist yet: backward "
+                                 "makes it; run net.forward(X) and net.backward(Y) first")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def check_parameters(self):
-        """W and b may be replaced (layer.W = ...), but keep their shape and the layer's dtype."""
-        expected = (("W", self.W, (self.n_out, self.n_in)), ("b", self.b, (self.n_out,)))
-        for name, theta, shape in expected:
-            is_array = isinstance(theta, np.ndarray)
-            if not (is_array and theta.shape == shape and theta.dtype == self.dtype):
-                got = (f"shape {theta.shape} and dtype {theta.dtype}" if is_array
-                       else f"a {type(theta).__name__}")
-                raise ValueError(f"{self!r}: {name} must be an array of shape {shape} and dtype "
-                                 f"{self.dtype}, got {got}; set it in place: "
-                                 f"layer.{name}[...] = values")
-        self._checked = (self.W, self.b)
+    def forward(self, h_prev, training=True):
+        """h_{l−1} (n_in × m) -> h_l (n_out × m). A training pass keeps h_{l−1}, a_l, h_l."""
+        a = self.W @ h_prev + self.b[:, None]   # a_l = W_l h_{l−1} + b_l  (b_l added to every column)
+        h = self.activation.phi(a)               # h_l = φ(a_l)
+        if training:                             # BP2 needs a_l and h_l, BP3 needs h_{l−1}
+            self.h_prev, self.a, self.h = h_prev, a, h
+        else:                                    # an inference pass keeps nothing
+            self.forget()
+        return h
 
-    def forward(self, h_prev):
-        """h_{l−1} (n_in × m) -> h_l (n_out × m). Caches h_{l−1}, a_l, h_l."""
-        if self.W is not self._checked[0] or self.b is not self._checked[1]:
-            self.check_parameters()  # only when W or b was replaced since the last check
-        if h_prev.shape[1] != self._batch_size:
-            self._allocate(h_prev.shape[1])
-        self.h_prev = h_prev
-        np.matmul(self.W, h_prev, out=self.a)     # a_l = W_l h_{l−1} ...
-        self.a += self.b[:, None]                 #       ... + b_l
-        self.activation.phi(self.a, out=self.h)   # h_l = φ(a_l)
-        return self.h
+    def forget(self):
+        """Let go of what the last training pass kept (h_{l−1}, a_l, h_l)."""
+        for name in KEPT_BY_FORWARD:
+            vars(self).pop(name, None)
 
-    def backward(self, grad_h, propagate=True):
+    def backward(self, grad_h, input_gradient=True):
         """∂J/∂h_l (n_out × m) -> ∂J/∂h_{l−1} (n_in × m), filling delta, grad_W, grad_b.
 
-        With propagate=False (the first layer: nothing below needs it) the
+        With input_gradient=False (the first layer: nothing below needs it) the
         product W_lᵀ δ^(l) is skipped and None is returned.
         """
-        if self.h_prev is None:
-            raise ValueError("backward() called before forward(): run forward first")
-        m = self.h_prev.shape[1]
-        self.activation.phi_prime(self.a, self.h, out=self.delta)  # φ'(a_l)
-        self.delta *= grad_h                          # BP2: δ^(l) = φ'(a_l) ⊙ ∂J/∂h_l
-        # The 1/m of the mean enters once, on Δ_l (n_out × m), shared by BP3 and BP4,
-        # rather than on ∇W_l (n_out × n_in) afterwards: a pass over the smaller array
-        # whenever the batch is smaller than the layer's input width (m = 128, n_in = 512: 4×).
-        np.multiply(self.delta, 1 / m, out=self.mean_delta)         # (1/m) Δ_l
-        np.matmul(self.mean_delta, self.h_prev.T, out=self.grad_W)  # BP3: ∇W_l = (1/m) Δ_l H_{l−1}ᵀ
-        np.matmul(self.mean_delta, self.ones, out=self.grad_b)      # BP4: ∇b_l = (1/m) Δ_l 1
-        if not propagate:
-            return None
-        np.matmul(self.W.T, self.delta, out=self.grad_h_prev)  # ∂J/∂h_{l−1} = W_lᵀ δ^(l)
+        delta = self.activation.phi_prime(self.a, self.h) * grad_h  # BP2: δ^(l) = φ'(a_l) ⊙ ∂J/∂h_l
+        return self.backward_from_delta(delta, input_gradient)
+
+    def backward_from_delta(self, delta, input_gradient=True):
+        """BP3, BP4 and the hand-down, once δ^(l) (n_out × m) is known.
+
+        backward() calls it after BP2; the network calls it directly for an output
+        layer whose BP1 collapses (sigmoid with binary cross-entropy: δ^(L) = ŷ − y).
+        """
+        m = delta.shape[1]
+        self.delta = delta
+        self.grad_W = delta @ self.h_prev.T / m    # BP3: ∇W_l = (1/m) Δ_l H_{l−1}ᵀ
+        self.grad_b = delta.mean(axis=1)           # BP4: ∇b_l = (1/m) Δ_l 1, the row-mean of Δ_l
+        self.grad_h_prev = self.W.T @ delta if input_gradient else None  # ∂J/∂h_{l−1} = W_lᵀ δ^(l)
         return self.grad_h_prev
 
     def config(self):
-        """What it takes to rebuild this layer (its parameters aside)."""
+        """What it takes to rebuild this layer (its parameters aside): its type and the
+        constructor's arguments, {"type": "Dense", "n_in": ..., ...}."""
         return {"type": type(self).__name__, "n_in": self.n_in, "n_out": self.n_out,
-                "activation": self.activation.name, "init": self.init}
+                "activation": self.activation.name, "init": self.init, "dtype": str(self.dtype)}

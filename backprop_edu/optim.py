@@ -1,8 +1,9 @@
 """Optimisers: how the gradients BP3 and BP4 left in each layer become a step.
 
-Every optimiser updates each parameter θ (every layer's W and b) in place
-from its gradient g = ∇_θ J (the layer's grad_W, grad_b). With L2 weight decay
-λ > 0 the gradient of the penalty (λ/2)‖θ‖² is added first: g ← g + λθ.
+Every optimiser updates each parameter θ (every layer's W and b, or whatever a
+layer lists in ``params``) in place from its gradient g = ∇_θ J. With L2
+weight decay λ > 0 the gradient of the penalty (λ/2)‖θ‖² is added first:
+g ← g + λθ.
 
     SGD        θ ← θ − η g
     Momentum   v ← μ v + g;   θ ← θ − η v               (heavy ball)
@@ -11,7 +12,8 @@ from its gradient g = ∇_θ J (the layer's grad_W, grad_b). With L2 weight deca
                θ ← θ − η m̂ / (√ŝ + ε),  m̂ = m / (1 − β₁ᵗ),  ŝ = s / (1 − β₂ᵗ)
 
 These are the same rules (and the same conventions) as PyTorch's SGD and Adam.
-Each optimiser keeps one scratch array per parameter, so a step allocates nothing.
+A parameter shared by two layers (tied weights) is one parameter: its gradient
+is the sum of theirs (Network.parameters), and it is stepped once.
 
 Usage:  opt = SGD(net, lr=0.1);  net.forward(X); net.backward(Y); opt.step()
 """
@@ -27,77 +29,40 @@ def check_number(name, value):
 
 
 class Optimizer:
-    """What every optimiser shares: the parameters, η, λ, and the decayed gradient."""
+    """What every optimiser shares: the parameters, η, λ, and the step over every parameter."""
 
     def __init__(self, net, lr, weight_decay=0.0):
-        if not isinstance(getattr(net, "layers", None), list):
-            raise TypeError(f"{type(self).__name__} updates a Network's layers: pass the Network, "
-                            f"e.g. {type(self).__name__}(net, lr=0.1), got {net!r}")
+        if not hasattr(net, "parameters") or not hasattr(net, "layers"):
+            raise TypeError(f"{type(self).__name__} updates a Network's parameters: pass the "
+                            f"Network, e.g. {type(self).__name__}(net, lr=0.1), got {net!r}")
         check_number("lr (the learning rate η)", lr)
         check_number("weight_decay (λ)", weight_decay)
         if not np.isfinite(lr) or lr <= 0:
             raise ValueError(f"lr (the learning rate η) must be a positive number, got {lr}")
         if not np.isfinite(weight_decay) or weight_decay < 0:
             raise ValueError(f"weight_decay (λ) must be ≥ 0, got {weight_decay}")
-        self.layers = net.layers
-        self.lr = lr
-        self.weight_decay = weight_decay
-        # one entry per parameter: (layer, "W" or "b"), read afresh at every step
-        self.parameters = [(layer, name) for layer in self.layers for name in ("W", "b")]
-        self.scratch = [np.zeros_like(getattr(layer, name)) for layer, name in self.parameters]
-
-    def gradient(self, k):
-        """g for parameter k, with weight decay folded in (g + λθ), in a scratch array."""
-        layer, name = self.parameters[k]
-        theta, g = getattr(layer, name), getattr(layer, "grad_" + name)
-        if self.weight_decay == 0:
-            return theta, g
-        np.multiply(theta, self.weight_decay, out=self.scratch[k])
-        self.scratch[k] += g  # g + λθ
-        return theta, self.scratch[k]
+        self.lr = float(lr)  # a Python float keeps float32 arithmetic in float32
+        self.weight_decay = float(weight_decay)
+        self.parameters = net.parameters()  # each parameter once, a shared one too
 
     def step(self):
-        for k in range(len(self.parameters)):
-            self.update(k, *self.gradient(k))
+        """One update of every parameter, from the gradients of the last backward pass."""
+        for k, parameter in enumerate(self.parameters):
+            theta, g = parameter.value, parameter.grad
+            if self.weight_decay:
+                g = g + self.weight_decay * theta  # g ← g + λθ
+            self.update(k, theta, g)
 
-
-BLOCK = 2 ** 16  # elements of η g computed at a time by SGD: small enough to stay in cache
-
-
-def row_blocks(shape, buffer):
-    """Split an array of ``shape`` into blocks of whole rows, each paired with a view of ``buffer``
-    of the block's shape: [(rows, view), ...]. A block holds at most buffer.size elements and
-    at least one row (the buffer must hold a row)."""
-    row_size = int(np.prod(shape[1:]))
-    rows_per_block = max(1, buffer.size // row_size)
-    blocks = []
-    for start in range(0, shape[0], rows_per_block):
-        rows = slice(start, min(start + rows_per_block, shape[0]))
-        n_rows = rows.stop - rows.start
-        blocks.append((rows, buffer[:n_rows * row_size].reshape((n_rows,) + tuple(shape[1:]))))
-    return blocks
+    def zeros(self):
+        """One array of zeros per parameter, shaped like it: an optimiser's state."""
+        return [np.zeros_like(parameter.value) for parameter in self.parameters]
 
 
 class SGD(Optimizer):
-    """θ ← θ − η g.  SGD(net, lr=0.1, weight_decay=0.0).
-
-    The step runs a block of rows at a time: η g is written into a small buffer
-    that stays in the cache, so that θ and g are each read from memory once.
-    (A whole-array η g is written out to memory and read back: measured 1.8×
-    slower for a 512 × 512 float64 W; see benchmarks/.)
-    """
-
-    def __init__(self, net, lr, weight_decay=0.0):
-        super().__init__(net, lr, weight_decay)
-        largest_row = max(s[0].size for s in self.scratch)
-        largest = max(s.size for s in self.scratch)
-        buffer = np.empty(max(largest_row, min(BLOCK, largest)), self.scratch[0].dtype)
-        self.blocks = [row_blocks(s.shape, buffer) for s in self.scratch]
+    """θ ← θ − η g.  SGD(net, lr=0.1, weight_decay=0.0)."""
 
     def update(self, k, theta, g):
-        for rows, step in self.blocks[k]:
-            np.multiply(g[rows], self.lr, out=step)  # η g, for a block of rows
-            theta[rows] -= step                      # θ ← θ − η g
+        theta -= self.lr * g                      # θ ← θ − η g
 
 
 class Momentum(Optimizer):
@@ -110,22 +75,17 @@ class Momentum(Optimizer):
         super().__init__(net, lr, weight_decay)
         if not 0 <= check_number("momentum (μ)", momentum) < 1:
             raise ValueError(f"momentum (μ) must lie in [0, 1), got {momentum}")
-        self.momentum = momentum
+        self.momentum = float(momentum)
         self.nesterov = nesterov
-        self.velocity = [np.zeros_like(s) for s in self.scratch]
-        self.step_buffer = [np.zeros_like(s) for s in self.scratch]
+        self.velocity = self.zeros()
 
     def update(self, k, theta, g):
-        v, step = self.velocity[k], self.step_buffer[k]
-        v *= self.momentum
-        v += g                                    # v ← μ v + g
+        v = self.velocity[k]
+        v[...] = self.momentum * v + g            # v ← μ v + g
         if self.nesterov:
-            np.multiply(v, self.momentum, out=step)
-            step += g                             # g + μ v
+            theta -= self.lr * (g + self.momentum * v)  # θ ← θ − η (g + μ v)
         else:
-            np.copyto(step, v)
-        step *= self.lr
-        theta -= step                             # θ ← θ − η v   (or η (g + μ v))
+            theta -= self.lr * v                  # θ ← θ − η v
 
 
 class Adam(Optimizer):
@@ -141,30 +101,22 @@ class Adam(Optimizer):
                 raise ValueError(f"{name} must lie in [0, 1), got {beta}")
         if not (np.isfinite(check_number("eps (ε)", eps)) and eps > 0):
             raise ValueError(f"eps (ε) must be a small positive number such as 1e-8, got {eps}")
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         self.t = 0
-        self.m = [np.zeros_like(s) for s in self.scratch]  # first moment
-        self.s = [np.zeros_like(s) for s in self.scratch]  # second moment
-        self.step_buffer = [np.zeros_like(s) for s in self.scratch]
+        self.m = self.zeros()  # first moment
+        self.s = self.zeros()  # second moment
 
     def step(self):
         self.t += 1
         super().step()
 
     def update(self, k, theta, g):
-        m, s, step = self.m[k], self.s[k], self.step_buffer[k]
-        m *= self.beta1
-        m += (1 - self.beta1) * g                 # m ← β₁ m + (1 − β₁) g
-        np.multiply(g, g, out=step)
-        step *= 1 - self.beta2
-        s *= self.beta2
-        s += step                                 # s ← β₂ s + (1 − β₂) g²
-        np.sqrt(s, out=step)
-        step *= 1 / np.sqrt(1 - self.beta2 ** self.t)
-        step += self.eps                          # √ŝ + ε
-        np.divide(m, step, out=step)
-        step *= self.lr / (1 - self.beta1 ** self.t)
-        theta -= step                             # θ ← θ − η m̂ / (√ŝ + ε)
+        m, s, t = self.m[k], self.s[k], self.t
+        m[...] = self.beta1 * m + (1 - self.beta1) * g        # m ← β₁ m + (1 − β₁) g
+        s[...] = self.beta2 * s + (1 - self.beta2) * g * g    # s ← β₂ s + (1 − β₂) g²
+        m_hat = m / (1 - self.beta1 ** t)                     # m̂ = m / (1 − β₁ᵗ)
+        s_hat = s / (1 - self.beta2 ** t)                     # ŝ = s / (1 − β₂ᵗ)
+        theta -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)  # θ ← θ − η m̂ / (√ŝ + ε)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

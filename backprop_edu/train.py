@@ -35,9 +35,7 @@ import time
 
 import numpy as np
 
-from backprop_edu.layers import Dense
-from backprop_edu.network import Network
-from backprop_edu.residual import Residual
+from backprop_edu.builder import build_network  # noqa: F401 -- also importable from here
 
 EVAL_CHUNK = 4096  # samples per forward pass when evaluating: memory O(chunk × width)
 
@@ -52,7 +50,8 @@ class Diverged(ArithmeticError):
         where = (f"the validation pass of epoch {epoch}" if batch is None
                  else f"epoch {epoch}, batch {batch} of {n_batches}")
         norms = ("none: the very first batch diverged" if last_norms is None else
-                 ", ".join(f"layer {l}: {norm:.3g}" for l, norm in enumerate(last_norms, 1)))
+                 ", ".join(f"layer {l}: {norm:.3g}" for l, norm in enumerate(last_norms, 1)
+                           if norm is not None))
         super().__init__(f"training diverged at {where}: {what}; "
                          f"last finite gradient norms ‖∇W_l‖: {norms}")
 
@@ -92,17 +91,31 @@ def evaluate(net, X, y):
     return total_loss / m, accuracy
 
 
+def norm(array):
+    """‖array‖: the Frobenius norm of a matrix, the Euclidean norm of a vector."""
+    return math.sqrt(float(np.vdot(array, array)))
+
+
 def layer_norms(layer, column_norms):
     """(‖∇W_l‖, ‖∇b_l‖, ‖δ^(l)‖) from what the layer holds after backward; no extra pass.
 
     ‖δ^(l)‖ is the mean over the batch of ‖δ_i^(l)‖, the norm of one sample's column of Δ_l;
-    ``column_norms`` is a reused array of one entry per sample.
+    ``column_norms`` is a reused array of one entry per sample. A layer without a W, b or
+    delta (a pooling layer, a layer of your own) gets None for it.
     """
-    norm_W = math.sqrt(float(np.vdot(layer.grad_W, layer.grad_W)))  # ‖∇W_l‖_F, Frobenius
-    norm_b = math.sqrt(float(np.vdot(layer.grad_b, layer.grad_b)))  # ‖∇b_l‖
-    np.einsum("ij,ij->j", layer.delta, layer.delta, out=column_norms)  # ‖δ_i^(l)‖² per column i
-    np.sqrt(column_norms, out=column_norms)
-    return norm_W, norm_b, float(column_norms.mean())
+    norm_W = norm(layer.grad_W) if "W" in layer.params else None  # ‖∇W_l‖_F, Frobenius
+    norm_b = norm(layer.grad_b) if "b" in layer.params else None  # ‖∇b_l‖
+    norm_delta = None
+    if hasattr(layer, "delta"):
+        np.einsum("ij,ij->j", layer.delta, layer.delta, out=column_norms)  # ‖δ_i^(l)‖² per column
+        norm_delta = float(np.sqrt(column_norms, out=column_norms).mean())
+    return norm_W, norm_b, norm_delta
+
+
+def mean_norms(sums, batches, last):
+    """Each layer's sum of norms over the epoch's batches / batches; None where the layer
+    has no such quantity (its ``last`` norm is None)."""
+    return [None if norm is None else total / batches for total, norm in zip(sums, last)]
 
 
 class BatchBuffers:
@@ -167,14 +180,15 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
                 J = net.backward(buf.targets)          # BP1..BP4; the layers now hold ∇W, ∇b, δ
 
                 norms = [layer_norms(layer, buf.column_norms) for layer in layers]
-                if not (math.isfinite(J) and all(math.isfinite(norm_W) for norm_W, _, _ in norms)):
+                if not (math.isfinite(J) and all(math.isfinite(norm_W) for norm_W, _, _ in norms
+                                                 if norm_W is not None)):
                     what = f"the loss became {J}" if not math.isfinite(J) else \
                         "a gradient norm overflowed to inf"
                     raise Diverged(epoch, k + 1, n_batches, what, last_norms)
                 for l, (norm_W, norm_b, norm_delta) in enumerate(norms):
-                    sum_W[l] += norm_W
-                    sum_b[l] += norm_b
-                    sum_delta[l] += norm_delta
+                    sum_W[l] += norm_W or 0.0  # None: the layer has no W (nor b, nor δ)
+                    sum_b[l] += norm_b or 0.0
+                    sum_delta[l] += norm_delta or 0.0
                 last_norms = [norm_W for norm_W, _, _ in norms]
 
                 optimizer.step()
@@ -203,9 +217,9 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
             "train_accuracy": correct / seen if labels is not None else None,
             "val_loss": val_loss,
             "val_accuracy": val_accuracy,
-            "grad_W_norm": [s / batches for s in sum_W],
-            "grad_b_norm": [s / batches for s in sum_b],
-            "delta_norm": [s / batches for s in sum_delta],
+            "grad_W_norm": mean_norms(sum_W, batches, [norm_W for norm_W, _, _ in norms]),
+            "grad_b_norm": mean_norms(sum_b, batches, [norm_b for _, norm_b, _ in norms]),
+            "delta_norm": mean_norms(sum_delta, batches, [delta for _, _, delta in norms]),
             "seconds": time.perf_counter() - started,
         }
         if max_steps is not None and steps >= max_steps:
@@ -218,26 +232,3 @@ def train(net, optimizer, X_train, y_train, X_val=None, y_val=None, epochs=10, b
     return list(train_epochs(net, optimizer, X_train, y_train, X_val, y_val, epochs=epochs,
                              batch_size=batch_size, rng=rng, on_batch=on_batch,
                              max_steps=max_steps))
-
-
-def build_network(widths, activation="relu", init=None, loss="softmax_cross_entropy",
-                  residual=False, dtype=np.float64, rng=None, metadata=None):
-    """A Network from its widths, input to output: [64, 32, 10] is 64 → 32 → 10.
-
-    Hidden layers use ``activation``; the output layer is linear ("identity"), as the
-    losses expect. With residual=True every hidden layer whose n_in equals its n_out
-    becomes a Residual block, h_l = h_{l−1} + φ(W_l h_{l−1} + b_l).
-    ``rng`` (a Generator or seed) draws the initial weights, layer by layer.
-    """
-    rng = np.random.default_rng(rng)
-    layers = []
-    for l, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:]), start=1):
-        if l == len(widths) - 1:
-            layers.append(Dense(n_in, n_out, activation="identity", init=init, rng=rng,
-                                dtype=dtype))
-        elif residual and n_in == n_out:
-            layers.append(Residual(n_in, activation=activation, init=init, rng=rng, dtype=dtype))
-        else:
-            layers.append(Dense(n_in, n_out, activation=activation, init=init, rng=rng,
-                                dtype=dtype))
-    return Network(layers, loss=loss, metadata=metadata)

@@ -168,7 +168,7 @@ def test_a_replaced_w_of_the_right_shape_and_dtype_is_used():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda net: SGD(net.layers, lr=0.1), "SGD updates a Network's layers: pass the Network"),
+    (lambda net: SGD(net.layers, lr=0.1), "SGD updates a Network's parameters: pass the Network"),
     (lambda net: SGD(net, lr="0.1"), "lr \\(the learning rate η\\) must be a number, got '0.1'"),
     (lambda net: SGD(net, lr=None), "lr \\(the learning rate η\\) must be a number, got None"),
     (lambda net: Momentum(net, lr=0.1, momentum="0.9"), "momentum \\(μ\\) must be a number"),

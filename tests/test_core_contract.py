@@ -246,7 +246,7 @@ def test_one_hot_targets_give_the_same_loss_and_gradients_as_labels():
 
 
 def test_backward_before_forward_is_refused():
-    with pytest.raises(ValueError, match=r"backward\(\) called before forward\(\)"):
+    with pytest.raises(ValueError, match=r"backward\(\) needs a training pass first: run net\.forward\(X\)"):
         textbook_net().backward(np.array([1.0]))
 
 

@@ -10,18 +10,25 @@ from backprop_edu.gradcheck import finite_difference
 from backprop_edu.losses import LOSSES
 
 
-def random_problem(rng, widths, activation, loss, m, residual=False):
+OUTPUT_ACTIVATION = {"half_mse": "identity", "softmax_cross_entropy": "identity",
+                     "binary_cross_entropy": "sigmoid"}
+
+
+def random_problem(rng, widths, activation, loss, m, residual=False, output_activation=None):
     layers = [Dense(n_in, n_out, activation=activation, rng=rng)
               for n_in, n_out in zip(widths[:-2], widths[1:-1])]
     if residual:
         layers.append(Residual(widths[-2], activation=activation, rng=rng))
-    layers.append(Dense(widths[-2], widths[-1], activation="identity", rng=rng))
+    layers.append(Dense(widths[-2], widths[-1], rng=rng,
+                        activation=output_activation or OUTPUT_ACTIVATION[loss]))
     for layer in layers:  # random biases: zero biases put dead ReLU units exactly on the kink
         layer.b[...] = rng.standard_normal(layer.n_out)
     net = Network(layers, loss=loss)
     X = rng.standard_normal((m, widths[0]))
     if loss == "softmax_cross_entropy":
         Y = rng.integers(0, widths[-1], size=m)
+    elif loss == "binary_cross_entropy":
+        Y = rng.uniform(0, 1, size=(m, widths[-1]))
     else:
         Y = rng.standard_normal((m, widths[-1]))
     return net, X, Y
@@ -69,13 +76,9 @@ def test_random_architectures_agree_with_finite_differences(widths, m, activatio
 
 def test_gradcheck_catches_a_planted_bug_in_bp2():
     class ForgetsPhiPrime(Dense):
-        def backward(self, grad_h, propagate=True):
-            self.activation.phi_prime(self.a, self.h, out=self.delta)
-            self.delta[...] = grad_h  # the bug: δ = ∂J/∂h, no φ'(a)
-            m = self.h_prev.shape[1]
-            self.grad_W[...] = self.delta @ self.h_prev.T / m
-            self.grad_b[...] = self.delta.mean(axis=1)
-            return self.W.T @ self.delta if propagate else None
+        def backward(self, grad_h, input_gradient=True):
+            delta = grad_h  # the bug: δ = ∂J/∂h, no φ'(a)
+            return self.backward_from_delta(delta, input_gradient)
 
     rng = np.random.default_rng(0)
     net = Network([ForgetsPhiPrime(3, 4, activation="tanh", rng=rng),

@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from backprop_edu.experiments import (build_network, gaussian_batch, modes_experiment,
+from backprop_edu import build_network
+from backprop_edu.experiments import (gaussian_batch, modes_experiment,
                                       vanishing_experiment, widths_for)
 
 
@@ -33,7 +34,7 @@ def test_the_normal_init_is_the_packages_small_random_numbers():
 
     result = vanishing_experiment(depth=2, width=8, activations="sigmoid", inits="normal")
     assert result["settings"]["normal_std"] == NORMAL_STD == 0.1
-    net = build_network(10, 10, 30, 64, "sigmoid", "normal")
+    net = build_network([10] + [64] * 30 + [10], "sigmoid", init="normal")
     assert np.std(np.concatenate([layer.W.ravel() for layer in net.layers])) == \
         pytest.approx(0.1, rel=0.02)
 
@@ -117,7 +118,8 @@ def test_reported_norms_match_an_independent_recomputation(activation, init, res
     config = result["configs"][-1]
     assert config["residual"] is residual
     X, y, n_classes = gaussian_batch(20, seed=3)
-    net = build_network(X.shape[1], n_classes, 5, 16, activation, init, residual, seed=3)
+    net = build_network([X.shape[1]] + [16] * 5 + [n_classes], activation, init=init,
+                        residual=residual, rng=3)
     delta_norm, grad_W_norm = reference_delta_norms(net, X, y)
     np.testing.assert_allclose(config["delta_norm"], delta_norm, rtol=1e-10)
     np.testing.assert_allclose(config["grad_W_norm"], grad_W_norm, rtol=1e-10)

@@ -54,9 +54,8 @@ def cases(rng):
 
 def reference(case):
     a, labels = case.inputs.values()
-    delta = np.empty_like(a)
-    softmax_cross_entropy(a, labels, delta)  # writes BP1's δ^(L) into delta
-    return (delta,)
+    J, grad_h = softmax_cross_entropy(a, labels)  # = δ^(L) for a linear output layer (BP1)
+    return (grad_h,)
 
 
 def softmax(a, axis=0):

@@ -44,8 +44,7 @@ def cases(rng):
 
 def reference(case):
     a = case.inputs["a"]
-    h = sigmoid(a, np.empty_like(a))
-    return (package_sigmoid_prime(a, h, np.empty_like(a)),)
+    return (package_sigmoid_prime(a, sigmoid(a)),)
 
 
 def sigma(a):

@@ -41,8 +41,7 @@ def cases(rng):
 
 def reference(case):
     a = case.inputs["a"]
-    h = tanh(a, np.empty_like(a))
-    return (package_tanh_prime(a, h, np.empty_like(a)),)
+    return (package_tanh_prime(a, tanh(a)),)
 
 
 MISTAKES = [
