@@ -42,7 +42,8 @@ from backprop_edu.cli import main
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TUTORIALS = sorted((DOCS / "tutorials").glob("*.md"))
-CHECKED_PAGES = [DOCS / "README.md", DOCS / "equations.md", *TUTORIALS]
+RUNNABLE_PAGES = TUTORIALS + [DOCS / "layers.md"]  # pages whose code runs as written
+CHECKED_PAGES = [DOCS / "README.md", DOCS / "equations.md", *RUNNABLE_PAGES]
 
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: ([^>]*?) -->\s*$")
@@ -167,7 +168,7 @@ def test_there_are_tutorials_with_code_to_run():
         assert "python" in kinds or "console" in kinds, f"{path.name} has nothing to run"
 
 
-@pytest.mark.parametrize("path", TUTORIALS, ids=[p.name for p in TUTORIALS])
+@pytest.mark.parametrize("path", RUNNABLE_PAGES, ids=[p.name for p in RUNNABLE_PAGES])
 def test_tutorial_runs_as_written(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
