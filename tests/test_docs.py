@@ -43,7 +43,8 @@ from backprop_edu.cli import main
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TUTORIALS = sorted((DOCS / "tutorials").glob("*.md"))
 RUNNABLE_PAGES = TUTORIALS + [DOCS / "layers.md"]  # pages whose code runs as written
-CHECKED_PAGES = [DOCS / "README.md", DOCS / "equations.md", *RUNNABLE_PAGES]
+PYTORCH_PAGE = DOCS / "pytorch.md"  # runs as written when PyTorch (optional) is installed
+CHECKED_PAGES = [DOCS / "README.md", DOCS / "equations.md", PYTORCH_PAGE, *RUNNABLE_PAGES]
 
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: ([^>]*?) -->\s*$")
@@ -173,6 +174,14 @@ def test_tutorial_runs_as_written(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     problems = run_tutorial(path)
+    assert not problems, "\n\n".join(problems)
+
+
+def test_the_pytorch_page_runs_as_written(tmp_path, monkeypatch):
+    pytest.importorskip("torch", reason="PyTorch is optional: docs/pytorch.md runs where it is "
+                                        "installed (pip install -e '.[torch]')")
+    monkeypatch.chdir(tmp_path)
+    problems = run_tutorial(PYTORCH_PAGE)
     assert not problems, "\n\n".join(problems)
 
 

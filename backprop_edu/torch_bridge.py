@@ -1,0 +1,235 @@
+"""The way out to PyTorch: a network as a torch.nn.Sequential, and back; the losses in PyTorch.
+
+    torch_net = net.to_torch()                  # Linear + activation modules, same W, b, dtype
+    J = loss_to_torch(net.loss)(torch_net(X), Y)
+    J.backward()                                # torch_net.linear1.weight.grad == ∇W_1
+    net = Network.from_torch(torch_net, loss="softmax_cross_entropy")
+
+Layer by layer (l = 1, 2, ... as in the equations; module names carry l):
+
+    Dense(n_in, n_out, φ)   linear{l} = nn.Linear(n_in, n_out) and {φ}{l} (nn.ReLU(), ...;
+                            nothing for identity): PyTorch's weight is W_l (n_out × n_in), its
+                            bias is b_l, and it computes a_l = h_{l−1} W_lᵀ + b_l on rows = samples
+    Residual(width, φ)      residual{l} = torch_modules.ResidualBlock: h_{l−1} + φ(linear(h_{l−1}))
+
+A layer type has one small function here that returns its modules (TRANSLATIONS);
+anything else, e.g. a layer of your own, is a TypeError naming it. The weights are
+copied: the two networks train independently afterwards.
+
+The losses, as PyTorch computes the same J (the mean over the m samples of the batch):
+
+    half_mse                ½ Σ (ŷ − y)² / m: a sum over the outputs, so not nn.MSELoss,
+                            which also divides by the number of outputs and leaves out the ½
+    softmax_cross_entropy   F.cross_entropy on the output h_L, the logits (labels or
+                            probabilities as targets), as the package takes softmax in its loss
+    binary_cross_entropy    F.binary_cross_entropy on the sigmoid's output ŷ (probabilities),
+                            summed over the outputs, / m. The package computes J from a_L
+                            (softplus(a) − y a, exact for any a); on probabilities PyTorch clamps
+                            log ŷ at −100 as the package's two-step form does. The two agree
+                            while σ has not saturated to 0 or 1 (|a_L| below about 30 in
+                            float64, 15 in float32). For training at scale, PyTorch's stable
+                            form is the pre-sigmoid logits with F.binary_cross_entropy_with_logits:
+                            drop the last nn.Sigmoid and use that loss.
+
+PyTorch is optional (pip install "backprop-edu[torch]"): it is imported inside the
+functions, so the rest of the package never needs it, and without it each function
+raises a one-line ImportError saying how to install it.
+
+What is left out: convolutions, optimiser state, any module but Linear, the six
+activations and ResidualBlock in from_torch.
+"""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from backprop_edu.activations import LEAKY_SLOPE
+from backprop_edu.layers import Dense
+from backprop_edu.losses import get_loss
+from backprop_edu.residual import Residual
+
+INSTALL = 'pip install "backprop-edu[torch]"'
+
+
+def import_torch():
+    """The torch module, or a one-line ImportError saying how to install it."""
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(f"this needs PyTorch, which is not installed: {INSTALL} "
+                          "(or pip install torch)") from None
+    return torch
+
+
+# -- backprop-edu -> PyTorch -----------------------------------------------------------
+
+def activation_module(name, nn):
+    """The torch module computing the activation ``name`` (activations.py); None for identity."""
+    modules = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+               "softplus": nn.Softplus,  # log(1 + e^a); PyTorch returns a itself above a = 20
+               "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE)}
+    return modules[name]() if name != "identity" else None
+
+
+def linear_module(layer, torch):
+    """nn.Linear holding a copy of the layer's W_l (n_out × n_in) and b_l, in its dtype."""
+    linear = torch.nn.Linear(layer.n_in, layer.n_out, dtype=getattr(torch, layer.W.dtype.name))
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(layer.W))   # weight = W_l
+        linear.bias.copy_(torch.from_numpy(layer.b))     # bias = b_l
+    return linear
+
+
+def dense_modules(layer, l, torch):
+    """Dense: a_l = W_l h_{l−1} + b_l, then h_l = φ(a_l) (no module for identity)."""
+    modules = [(f"linear{l}", linear_module(layer, torch))]
+    activation = activation_module(layer.activation.name, torch.nn)
+    if activation is not None:
+        modules.append((f"{layer.activation.name}{l}", activation))
+    return modules
+
+
+def residual_modules(layer, l, torch):
+    """Residual: h_l = h_{l−1} + φ(W_l h_{l−1} + b_l), as the package's ResidualBlock module."""
+    from backprop_edu.torch_modules import ResidualBlock
+    activation = activation_module(layer.activation.name, torch.nn) or torch.nn.Identity()
+    return [(f"residual{l}", ResidualBlock(linear_module(layer, torch), activation))]
+
+
+# One function per layer type: (layer, l, torch) -> [(module name, module), ...].
+# The exact type counts: a subclass of Dense of your own may compute something else.
+TRANSLATIONS = {Dense: dense_modules, Residual: residual_modules}
+
+
+def to_torch(net):
+    """``net`` as a torch.nn.Sequential: the same layers, a copy of its weights, the same dtype.
+
+    Modules are named after the layer l they come from (linear1, relu1, linear2, ...), so
+    torch_net.linear1.weight is W_1. A layer without a translation is a one-line TypeError.
+    """
+    torch = import_torch()
+    modules = []
+    for l, layer in enumerate(net.layers, start=1):
+        translate = TRANSLATIONS.get(type(layer))
+        if translate is None:
+            known = ", ".join(kind.__name__ for kind in TRANSLATIONS)
+            raise TypeError(f"layer {l} ({type(layer).__name__}) has no PyTorch translation: "
+                            f"to_torch translates {known}; write that layer's torch module "
+                            "yourself, or leave it out")
+        modules += translate(layer, l, torch)
+    return torch.nn.Sequential(OrderedDict(modules))
+
+
+# -- PyTorch -> backprop-edu -----------------------------------------------------------
+
+def activation_name(module, nn):
+    """The activations.py name of a torch activation module, or None if it is none of ours."""
+    if isinstance(module, nn.LeakyReLU):
+        return "leaky_relu" if module.negative_slope == LEAKY_SLOPE else None
+    if isinstance(module, nn.Softplus):
+        return "softplus" if module.beta == 1 else None
+    names = {nn.Identity: "identity", nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
+    return names.get(type(module))
+
+
+def layer_from_linear(linear, activation, kind, torch, where):
+    """A Dense (or Residual) layer holding a copy of an nn.Linear's weight and bias."""
+    if linear.weight.dtype not in (torch.float16, torch.float32, torch.float64):
+        raise TypeError(f"{where} is {linear.weight.dtype}: backprop-edu computes in float16, "
+                        "float32 or float64; convert the module first, e.g. module.double()")
+    W = linear.weight.detach().cpu().numpy()
+    b = (linear.bias.detach().cpu().numpy() if linear.bias is not None
+         else np.zeros(len(W), W.dtype))  # nn.Linear(..., bias=False): b_l = 0
+    n_out, n_in = W.shape
+    layer = (Dense(n_in, n_out, activation, dtype=W.dtype, rng=0) if kind is Dense
+             else Residual(n_in, activation, dtype=W.dtype, rng=0))
+    layer.W[...] = W
+    layer.b[...] = b
+    return layer
+
+
+def layers_from_torch(module):
+    """The backprop-edu layers of a torch Sequential of Linear and activation modules.
+
+    Linear followed by an activation (ReLU, LeakyReLU(0.01), Sigmoid, Tanh, Softplus,
+    Identity) is one Dense layer with that activation; a Linear followed by anything else
+    is an identity Dense layer; the package's own ResidualBlock is a Residual layer.
+    Anything else is a one-line TypeError naming the module and its place.
+    """
+    torch = import_torch()
+    from backprop_edu.torch_modules import ResidualBlock
+    nn = torch.nn
+    if isinstance(module, nn.Linear):
+        module = nn.Sequential(module)
+    if not isinstance(module, nn.Sequential):
+        raise TypeError(f"from_torch takes a torch.nn.Sequential of Linear and activation "
+                        f"modules, got {type(module).__name__}")
+    children = list(module.named_children())
+    layers, i = [], 0
+    while i < len(children):
+        name, child = children[i]
+        where = f"module {name!r} ({type(child).__name__})"
+        if isinstance(child, nn.Linear):
+            following = activation_name(children[i + 1][1], nn) if i + 1 < len(children) else None
+            layers.append(layer_from_linear(child, following or "identity", Dense, torch, where))
+            i += 2 if following else 1
+        elif isinstance(child, ResidualBlock) and activation_name(child.activation, nn):
+            layers.append(layer_from_linear(child.linear, activation_name(child.activation, nn),
+                                            Residual, torch, where))
+            i += 1
+        elif isinstance(child, nn.Identity):  # computes nothing
+            i += 1
+        else:
+            raise TypeError(f"from_torch cannot translate {where}: {explain(child, nn)}")
+    if not layers:
+        raise ValueError("from_torch found no Linear module in the Sequential")
+    return layers
+
+
+def explain(child, nn):
+    """Why ``child`` has no backprop-edu layer, in a few words."""
+    if activation_name(child, nn) is not None:
+        return "an activation needs a Linear module right before it"
+    if isinstance(child, (nn.LeakyReLU, nn.Softplus)):
+        return "backprop-edu has only LeakyReLU(0.01) and Softplus(beta=1)"
+    return ("it takes Linear modules, each followed by ReLU, LeakyReLU(0.01), Sigmoid, Tanh, "
+            "Softplus or nothing, and the package's ResidualBlock")
+
+
+# -- the losses ------------------------------------------------------------------------
+
+def loss_to_torch(loss):
+    """The PyTorch function J(output, Y) computing the same mean loss as ``loss``.
+
+    loss: a name ("half_mse", ...) or net.loss. output: the torch network's output, rows =
+    samples. Y: as for net.backward (a numpy array or tensor): real targets, or integer
+    class labels / probability rows for softmax_cross_entropy.
+    """
+    torch = import_torch()
+    F = torch.nn.functional
+    loss = get_loss(loss)
+
+    def targets(output, Y):
+        """Y as a tensor beside the output: class labels as int64, anything else as the
+        output's dtype and shape (a (m,) target of a one-output network becomes (m, 1))."""
+        Y = (Y if torch.is_tensor(Y) else torch.as_tensor(np.asarray(Y))).to(output.device)
+        if loss.classification and Y.dim() == 1:
+            return Y.long()
+        return Y.to(output.dtype).reshape(output.shape)
+
+    def half_mse(output, Y):
+        Y = targets(output, Y)
+        return 0.5 * ((output - Y) ** 2).sum() / len(output)   # J = (1/m) Σ_i ½‖ŷ_i − y_i‖²
+
+    def softmax_cross_entropy(output, Y):
+        Y = targets(output, Y)
+        return F.cross_entropy(output, Y)   # softmax on the logits h_L; the mean over the batch
+
+    def binary_cross_entropy(output, Y):
+        Y = targets(output, Y)
+        # −(1/m) Σ_i Σ_k [y log ŷ + (1 − y) log(1 − ŷ)]: summed over outputs, mean over samples
+        return F.binary_cross_entropy(output, Y, reduction="sum") / len(output)
+
+    functions = {"half_mse": half_mse, "softmax_cross_entropy": softmax_cross_entropy,
+                 "binary_cross_entropy": binary_cross_entropy}
+    return functions[loss.name]

@@ -1,0 +1,197 @@
+"""The way out to PyTorch: net.to_torch() gives the same J and gradients; from_torch comes back."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from backprop_edu import Dense, Network, Residual, loss_to_torch
+from backprop_edu.activations import ACTIVATIONS
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch", reason="PyTorch (the other side of the bridge) is not "
+                                               "installed")
+
+
+def random_network(rng, loss, dtype):
+    """Widths 2..8, a random activation per hidden layer, a Residual block, the loss's output."""
+    activations = sorted(ACTIVATIONS)
+    widths = [int(n) for n in rng.integers(2, 9, size=int(rng.integers(2, 5)))]
+    layers = [Dense(n_in, n_out, activation=activations[rng.integers(len(activations))],
+                    rng=rng, dtype=dtype) for n_in, n_out in zip(widths[:-1], widths[1:])]
+    layers.append(Residual(widths[-1], activation=activations[rng.integers(len(activations))],
+                           rng=rng, dtype=dtype))
+    output = {"half_mse": "tanh", "softmax_cross_entropy": "identity",
+              "binary_cross_entropy": "sigmoid"}[loss]
+    layers.append(Dense(widths[-1], 3, activation=output, rng=rng, dtype=dtype))
+    for layer in layers:
+        layer.b[...] = 0.1 * rng.standard_normal(layer.n_out)
+    return Network(layers, loss=loss)
+
+
+def random_targets(rng, loss, m):
+    if loss == "softmax_cross_entropy":
+        return rng.integers(0, 3, m)
+    if loss == "binary_cross_entropy":
+        return rng.uniform(0, 1, (m, 3))
+    return rng.standard_normal((m, 3))
+
+
+def linears(torch_net, torch):
+    """The nn.Linear modules in layer order (a ResidualBlock's own included)."""
+    return [module for module in torch_net.modules() if isinstance(module, torch.nn.Linear)]
+
+
+@pytest.mark.parametrize("dtype, rel", [(np.float64, 1e-9), (np.float32, 2e-4)])
+@pytest.mark.parametrize("loss", ["half_mse", "softmax_cross_entropy", "binary_cross_entropy"])
+def test_to_torch_gradients_equal_the_packages_on_random_networks(torch, loss, dtype, rel):
+    rng = np.random.default_rng(len(loss) + np.dtype(dtype).itemsize)
+    for trial in range(4):
+        net = random_network(rng, loss, dtype)
+        m = int(rng.integers(1, 9))
+        X = rng.standard_normal((m, net.n_in)).astype(dtype)
+        Y = random_targets(rng, loss, m)
+        Y_hat = net.forward(X)
+        J = net.backward(Y)
+
+        torch_net = net.to_torch()
+        output = torch_net(torch.from_numpy(X))
+        J_torch = loss_to_torch(net.loss)(output, Y)
+        J_torch.backward()
+
+        assert output.dtype == getattr(torch, np.dtype(dtype).name)
+        assert np.allclose(output.detach().numpy(), Y_hat, rtol=rel, atol=rel)
+        assert J_torch.item() == pytest.approx(J, rel=rel)
+        modules = linears(torch_net, torch)
+        assert len(modules) == len(net.layers)
+        for layer, linear in zip(net.layers, modules):
+            assert linear.weight.dtype == output.dtype
+            scale = max(np.abs(layer.grad_W).max(), np.abs(layer.grad_b).max(), 1e-3)
+            assert np.allclose(linear.weight.grad.numpy(), layer.grad_W, rtol=rel,
+                               atol=rel * scale)
+            assert np.allclose(linear.bias.grad.numpy(), layer.grad_b, rtol=rel, atol=rel * scale)
+
+
+def test_to_torch_names_modules_after_the_layers_and_copies_the_weights(torch):
+    net = Network([Dense(3, 4, activation="leaky_relu", rng=0), Residual(4, "tanh", rng=1),
+                   Dense(4, 2, activation="identity", rng=2)], loss="softmax_cross_entropy")
+    torch_net = net.to_torch()
+    assert list(dict(torch_net.named_children())) == ["linear1", "leaky_relu1", "residual2",
+                                                       "linear3"]
+    assert torch_net.leaky_relu1.negative_slope == 0.01
+    assert np.array_equal(torch_net.residual2.linear.weight.detach().numpy(), net.layers[1].W)
+    with torch.no_grad():
+        torch_net.linear1.weight.zero_()     # a copy: the package's W_1 does not change
+    assert np.abs(net.layers[0].W).min() > 0
+
+
+def test_to_torch_names_a_layer_it_cannot_translate(torch):
+    class Scale:                             # a student's own layer (docs/layers.md)
+        params = ()
+        n_in = n_out = 2
+
+        def forward(self, h_prev, training=True):
+            return h_prev
+
+        def backward(self, grad_h, input_gradient=True):
+            return grad_h
+
+        def config(self):
+            return {"type": "Scale"}
+
+    net = Network([Dense(2, 2, rng=0), Scale(), Dense(2, 1, activation="identity", rng=1)])
+    with pytest.raises(TypeError) as error:
+        net.to_torch()
+    message = str(error.value)
+    assert "layer 2 (Scale) has no PyTorch translation" in message and "\n" not in message
+
+    class MyDense(Dense):                    # a subclass may compute something else
+        pass
+
+    with pytest.raises(TypeError, match=r"layer 1 \(MyDense\)"):
+        Network([MyDense(2, 1, activation="identity")]).to_torch()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_from_torch_round_trip(torch, dtype):
+    nn = torch.nn
+    torch.manual_seed(0)
+    torch_net = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 8), nn.Tanh(),
+                              nn.Linear(8, 6), nn.Softplus(), nn.Linear(6, 6), nn.Sigmoid(),
+                              nn.Linear(6, 4), nn.LeakyReLU(0.01), nn.Linear(4, 3))
+    torch_net.to(getattr(torch, dtype))
+    net = Network.from_torch(torch_net, loss="softmax_cross_entropy")
+
+    assert [(layer.n_in, layer.n_out, layer.activation.name) for layer in net.layers] == [
+        (5, 8, "relu"), (8, 8, "tanh"), (8, 6, "softplus"), (6, 6, "sigmoid"),
+        (6, 4, "leaky_relu"), (4, 3, "identity")]
+    assert net.dtype == np.dtype(dtype)
+    X = np.random.default_rng(0).standard_normal((7, 5)).astype(dtype)
+    with torch.no_grad():
+        expected = torch_net(torch.from_numpy(X)).numpy()
+    assert np.allclose(net.forward(X), expected, rtol=1e-6, atol=1e-6)
+
+    again = net.to_torch()                   # and back: the very same weights
+    originals = [m for m in torch_net if isinstance(m, nn.Linear)]
+    for original, copy in zip(originals, linears(again, torch)):
+        assert torch.equal(original.weight, copy.weight) and torch.equal(original.bias, copy.bias)
+
+
+def test_a_network_survives_to_torch_and_back(torch):
+    net = Network([Dense(3, 5, "sigmoid", rng=0), Residual(5, "relu", rng=1),
+                   Dense(5, 2, "identity", rng=2)], loss="half_mse")
+    back = Network.from_torch(net.to_torch(), loss="half_mse")
+    assert [type(layer) for layer in back.layers] == [Dense, Residual, Dense]
+    for layer, copy in zip(net.layers, back.layers):
+        assert layer.activation.name == copy.activation.name
+        assert np.array_equal(layer.W, copy.W) and np.array_equal(layer.b, copy.b)
+
+
+def test_from_torch_refuses_what_it_cannot_translate_in_one_line(torch):
+    nn = torch.nn
+    cases = [(nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Linear(3, 1)),
+              "module '1' (Dropout)"),
+             (nn.Sequential(nn.ReLU(), nn.Linear(2, 1)), "needs a Linear module right before"),
+             (nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(0.2), nn.Linear(3, 1)),
+              "only LeakyReLU(0.01)"),
+             (nn.Conv1d(1, 1, 3), "takes a torch.nn.Sequential"),
+             (nn.Sequential(nn.Linear(2, 1).to(torch.bfloat16)), "torch.bfloat16")]
+    for module, expected in cases:
+        with pytest.raises((TypeError, ValueError)) as error:
+            Network.from_torch(module)
+        assert expected in str(error.value) and "\n" not in str(error.value)
+    with pytest.raises(ValueError, match='activation="identity"'):  # the core's output rule
+        Network.from_torch(nn.Sequential(nn.Linear(2, 3), nn.ReLU()),
+                           loss="softmax_cross_entropy")
+
+
+def test_loss_to_torch_gives_the_same_J_on_soft_targets_and_one_output(torch):
+    rng = np.random.default_rng(0)
+    soft = rng.dirichlet(np.ones(3), size=4)          # probability rows for cross-entropy
+    net = Network([Dense(2, 3, activation="identity", rng=0)], loss="softmax_cross_entropy")
+    X = rng.standard_normal((4, 2))
+    net.forward(X)
+    J = net.backward(soft)
+    assert loss_to_torch("softmax_cross_entropy")(net.to_torch()(torch.from_numpy(X)),
+                                                  soft).item() == pytest.approx(J, rel=1e-12)
+    net = Network([Dense(2, 1, activation="identity", rng=0)], loss="half_mse")
+    y = rng.standard_normal(4)                         # (m,) targets of a one-output network
+    net.forward(X)
+    J = net.backward(y)
+    assert loss_to_torch(net.loss)(net.to_torch()(torch.from_numpy(X)),
+                                   torch.from_numpy(y)).item() == pytest.approx(J, rel=1e-12)
+    # not MSELoss: that one leaves out the ½ and divides by the outputs too
+    assert J == pytest.approx(0.5 * np.mean((net.forward(X)[:, 0] - y) ** 2))
+
+
+def test_without_torch_a_one_line_error_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)     # `import torch` now raises ImportError
+    net = Network([Dense(2, 1, activation="identity", rng=0)])
+    for attempt in (net.to_torch, lambda: Network.from_torch(object()),
+                    lambda: loss_to_torch("half_mse")):
+        with pytest.raises(ImportError) as error:
+            attempt()
+        message = str(error.value)
+        assert 'pip install "backprop-edu[torch]"' in message and "\n" not in message
