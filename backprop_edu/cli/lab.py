@@ -110,7 +110,8 @@ def plot(history, output, title, size):
       backprop-edu train --data moons --history run.json
       backprop-edu plot run.json -o run.png
     """
-    from backprop_edu.plots import check_figure_path, plot_history, read_history
+    from backprop_edu.history import read_history
+    from backprop_edu.plots import check_figure_path, plot_history
 
     if output is None:
         output = check_figure_path(os.path.splitext(history)[0] + ".png")

@@ -15,7 +15,6 @@ then a rename), so an error or Ctrl-C never leaves half a file behind.
 
 import csv
 import io
-import json
 import os
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from backprop_edu.losses import LOSSES
 from backprop_edu.activations import ACTIVATIONS
 from backprop_edu.init import INITS
 from backprop_edu.files import atomic_file
+from backprop_edu.history import HistoryWriter
 from backprop_edu.network import Network
 from backprop_edu.optim import OPTIMIZERS
 from backprop_edu.residual import Residual
@@ -147,10 +147,6 @@ def write_atomically(path, text):
 def number(value):
     """A loss for the table: fixed point while it is readable, scientific when it is huge."""
     return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.3e}"
-
-
-def finite_or_none(value):
-    return value if value is None or np.isfinite(value) else None
 
 
 def finish_bar(bar):
@@ -337,22 +333,7 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
     options = {"momentum": momentum} if optimizer == "momentum" else {}
     opt = OPTIMIZERS[optimizer](net, lr=lr, weight_decay=weight_decay, **options)
 
-    run = {"config": config,
-           "layers": [{"n_in": layer.n_in, "n_out": layer.n_out,
-                       "activation": layer.activation.name} for layer in net.layers],
-           "epochs": []}
-    # The file is rewritten after every epoch; each part is serialised once, so that a long
-    # run does not spend its time re-encoding the epochs it has already written.
-    history_head = (f'{{"config": {json.dumps(config)},\n "layers": {json.dumps(run["layers"])},'
-                    '\n "epochs": [')
-    history_lines = []
-
-    def write_history():
-        if history is not None:
-            epochs_text = ",".join(f"\n  {line}" for line in history_lines)
-            write_atomically(history, f"{history_head}{epochs_text}\n ]\n}}\n")
-
-    write_history()
+    writer = HistoryWriter(history, config, net) if history is not None else None
     validation = len(val_rows) > 0
     table = Table(net, classification, validation)
     if not quiet:
@@ -371,14 +352,12 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
     epochs_run = train_epochs(net, opt, X[train_rows], y[train_rows], X[val_rows], y[val_rows],
                               epochs=epochs, batch_size=batch_size, rng=rng, on_batch=on_batch)
     record = None
+    done = 0  # epochs finished
 
     def finished():
         """The epochs kept: those in the history file, read back (a Ctrl-C may land mid-write)."""
-        try:
-            with open(history, encoding="utf-8") as f:
-                return len(json.load(f)["epochs"])
-        except (TypeError, OSError, ValueError):  # no --history, or the file was removed
-            return len(run["epochs"])
+        on_disk = writer.epochs_on_disk() if writer is not None else None
+        return done if on_disk is None else on_disk
 
     def kept(n):
         return f"; the history of the {n} finished epoch{'s' * (n != 1)} is in {history}" \
@@ -386,10 +365,9 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
 
     try:
         for record in epochs_run:
-            run["epochs"].append({key: finite_or_none(value) if isinstance(value, float) else
-                                  value for key, value in record.items()})
-            history_lines.append(json.dumps(run["epochs"][-1], allow_nan=False))
-            write_history()
+            done += 1
+            if writer is not None:
+                writer.append(record)
             if not quiet:
                 if bar:
                     sys.stderr.write("\r\x1b[K")  # clear the bar's line before the row
