@@ -21,6 +21,8 @@ import os
 
 from backprop_edu.files import atomic_file
 
+WHAT = "a training history (the JSON file of docs/history.md)"
+
 # -- writing -------------------------------------------------------------------
 
 class HistoryWriter:
@@ -76,8 +78,7 @@ def read_history(path):
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except FileNotFoundError:
-        raise ValueError(f"no such history file: {path} (write one with "
-                         "`backprop-edu train --history run.json`)") from None
+        raise ValueError(f"no such history file: {path}") from None
     except IsADirectoryError:
         raise ValueError(f"{path} is a directory, not a history file") from None
     except UnicodeDecodeError:
@@ -86,17 +87,15 @@ def read_history(path):
         history = json.loads(text)
     except json.JSONDecodeError as error:
         if not text.strip():
-            raise ValueError(f"{path} is empty; expected the --history file of "
-                             "`backprop-edu train`") from None
+            raise ValueError(f"{path} is empty; expected {WHAT}") from None
         if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
             # the JSON stops before it is complete
             raise ValueError(f"{path} is not valid JSON: it ends early (line {error.lineno}), "
                              "as if cut off or still being written by a program that does not "
-                             "replace it whole; `train --history` always writes a complete "
+                             "replace it whole; backprop-edu always writes a complete "
                              "file") from None
         raise ValueError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}, "
-                         f"column {error.colno}); expected the --history file of "
-                         "`backprop-edu train`") from None
+                         f"column {error.colno}); expected {WHAT}") from None
     check_history(history, path)
     return history
 
@@ -109,8 +108,7 @@ def check_history(history, name="the history"):
                          f"got a {type(history).__name__}")
     for key in ("layers", "epochs"):
         if key not in history:
-            raise ValueError(f"{where} it has no {key!r} key (expected the --history file of "
-                             "`backprop-edu train`)")
+            raise ValueError(f"{where} it has no {key!r} key (expected {WHAT})")
         if not isinstance(history[key], list):
             raise ValueError(f"{where} {key!r} must be a list, got {type(history[key]).__name__}")
     layers, epochs = history["layers"], history["epochs"]

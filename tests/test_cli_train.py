@@ -146,7 +146,8 @@ def bad_files(tmp_path):
              "one.csv": "a,b,y\n1,2,x\n3,4,x\n",
              "notcsv.csv": "{\"a\": [1, 2, 3]}\n",
              "words.csv": "a b y\n1 2 x\n3 4 z\n",
-             "huge.csv": "a,b,y\n1e308,2,x\n-1.5e308,4,z\n1,6,x\n2,8,z\n"}
+             "huge.csv": "a,b,y\n1e308,2,x\n-1.5e308,4,z\n1,6,x\n2,8,z\n",
+             "real.csv": "a,b,y\n1,2,0.5\n3,4,1.5\n"}
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     (tmp_path / "binary.csv").write_bytes(bytes(range(256)))
@@ -171,7 +172,8 @@ BAD_TRAIN = [
     (["--val-split", "1"], "[0, 1)"),
     (["--val-split", "-0.2"], "[0, 1)"),
     (["--val-split", "nan"], "[0, 1)"),
-    (["--val-split", "0.9999"], "nothing to train on"),
+    (["--val-split", "0.9999"], "nothing to train on with --val-split 0.9999: use a smaller "
+                                "--val-split"),
     (["--lr", "nan"], "positive"),
     (["--lr", "inf"], "positive"),
     (["--layers", "64.5,10"], "not a list of integers"),
@@ -198,6 +200,9 @@ BAD_TRAIN = [
     (["--data", "{dir}/ok.csv", "--target", "y", "--layers", "2,4,3"],
      "has 2 features and 2 classes: use --layers 2,...,2"),
     (["--data", "{dir}/ok.csv", "--target", "y", "--task", "regression"], "must be numeric"),
+    (["--data", "{dir}/real.csv", "--target", "y"], "to predict real values use --task regression"),
+    (["--data", "moons", "--task", "regression"], "moons is a classification data set: leave "
+                                                  "--task out"),
 ]
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from backprop_edu import datasets
+from backprop_edu.errors import ParameterError
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -98,7 +99,7 @@ def test_regression_targets_stay_real(tmp_path):
     ("a,b,y\n1,inf,x\n3,4,z\n", "y", "finite"),
     ("a,b,y\n1,2,x\n3,4,z\n", "label", "its columns are a, b, y"),
     ("a,b,y\n1,2,x\n3,4,x\n", "y", "single class"),
-    ("a,b,y\n1,2,0.25\n3,4,1.75\n", "y", "--task regression"),
+    ("a,b,y\n1,2,0.25\n3,4,1.75\n", "y", "use task='regression'"),
     ("a,a,y\n1,2,x\n3,4,z\n", "y", "repeats the column name"),
     ("a,b,y\n1,2,\n3,4,z\n", "y", "empty target"),
 ])
@@ -124,7 +125,7 @@ def test_missing_file_binary_file_and_unknown_name(tmp_path):
         datasets.load(str(binary), target="y")
     with pytest.raises(ValueError, match="expected one of digits, xor, moons, circles, spirals"):
         datasets.load("mnist")
-    with pytest.raises(ValueError, match="--target is only for a CSV"):
+    with pytest.raises(ValueError, match="target is only for a CSV"):
         datasets.load("digits", target="label")
 
 
@@ -193,3 +194,20 @@ def test_ctrl_c_while_parsing_numbers_is_not_swallowed():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_bad_argument_is_named_as_python_names_it_and_the_cli_can_name_its_flag(tmp_path):
+    """The message names the parameter (target, val_split), never a flag; naming(flag) rewrites
+    the parameter only, not a column or a file that happens to be called target."""
+    path = write(tmp_path, "a,target,y\n1,2,x\n3,4,z\n", name="target.csv")
+    with pytest.raises(ParameterError) as error:
+        datasets.load(path)
+    assert str(error.value) == (f"a CSV needs target, the column to predict; the columns of "
+                                f"{path} are a, target, y")
+    assert error.value.naming("--target") == (f"a CSV needs --target, the column to predict; "
+                                              f"the columns of {path} are a, target, y")
+    with pytest.raises(ParameterError) as error:
+        datasets.split(10, 0.99, np.random.default_rng(0))
+    assert "--" not in str(error.value) and error.value.parameter == "val_split"
+    assert error.value.naming("--val-split") == (
+        "10 samples leave nothing to train on with --val-split 0.99: use a smaller --val-split")

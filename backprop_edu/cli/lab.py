@@ -115,6 +115,9 @@ def plot(history, output, title, size):
 
     if output is None:
         output = check_figure_path(os.path.splitext(history)[0] + ".png")
+    if not os.path.exists(history):
+        raise click.ClickException(f"no such history file: {history} (write one with "
+                                   "`backprop-edu train --history run.json`)")
     data = read_history(history)
     plot_history(data, output, title=title, size=size)
     epochs = data["epochs"]
