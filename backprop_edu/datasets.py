@@ -20,10 +20,9 @@ column (any values: class names, or real numbers for regression). Every way a
 file can be malformed gets a one-line ValueError naming the line and column; a bad
 argument gets an errors.ParameterError naming the parameter (target, task, val_split).
 
-Also here: the validation split and feature standardisation
-((x − mean) / std with the training split's statistics), which are data
-preparation, not maths of the network. What is left out: downloads,
-categorical features, missing-value imputation.
+Also here, as building blocks: the validation split and standardisation,
+(x − mean) / std; preparation.py puts them together for training and for a saved
+model. What is left out: downloads, categorical features, missing-value imputation.
 """
 
 import csv
@@ -273,12 +272,7 @@ def load(data, target=None, task="classification"):
     """A shipped data set by name (digits, xor, moons, circles, spirals), or a CSV file by path."""
     data = str(data)
     if data in SHIPPED:
-        if target is not None:
-            raise ParameterError("target", "target is only for a CSV file: the shipped data set "
-                                 "{data!r} has its labels already; leave target out", data=data)
-        if task == "regression":
-            raise ParameterError("task", "{data} is a classification data set: leave task out",
-                                 data=data)
+        check_shipped(data, target, task)
         if data == "digits":
             return load_csv(DATA_DIR / "digits.csv", "label", name="digits")
         return generated(data)
@@ -287,6 +281,16 @@ def load(data, target=None, task="classification"):
             f"unknown data set {data!r}: expected one of {', '.join(SHIPPED)}, "
             "or the path of a CSV file")
     return load_csv(data, target, task)
+
+
+def check_shipped(data, target=None, task="classification"):
+    """A ParameterError if a shipped data set is given a target column or the regression task."""
+    if target is not None:
+        raise ParameterError("target", "target is only for a CSV file: the shipped data set "
+                             "{data!r} has its labels already; leave target out", data=data)
+    if task == "regression":
+        raise ParameterError("task", "{data} is a classification data set: leave task out",
+                             data=data)
 
 
 def for_model(data, features, target=None, task="classification"):

@@ -479,18 +479,17 @@ def test_progress_bar_only_when_the_output_is_a_terminal(tmp_path):
 def test_the_cli_runs_exactly_the_python_recipe_of_docs_cli(tmp_path):
     from backprop_edu import datasets
     from backprop_edu.optim import SGD
+    from backprop_edu.preparation import prepare
     from backprop_edu.train import build_network, train
 
     history = tmp_path / "run.json"
     assert run("train", "--epochs", "3", "--history", history, "-q").exit_code == 0
     digits = datasets.load("digits")
     rng = np.random.default_rng(0)
-    train_rows, val_rows = datasets.split(len(digits.X), 0.2, rng)
-    mean, std = datasets.standardisation(digits.X[train_rows])
-    X = datasets.standardise(digits.X, mean, std)
-    net = build_network([64, 64, 10], "relu", rng=rng)
-    records = train(net, SGD(net, lr=0.1), X[train_rows], digits.y[train_rows], X[val_rows],
-                    digits.y[val_rows], epochs=3, batch_size=32, rng=rng)
+    X, y, train_rows, val_rows, metadata = prepare(digits, 0.2, rng)
+    net = build_network([64, 64, 10], "relu", rng=rng, metadata=metadata)
+    records = train(net, SGD(net, lr=0.1), X[train_rows], y[train_rows], X[val_rows],
+                    y[val_rows], epochs=3, batch_size=32, rng=rng)
     from_cli = json.loads(history.read_text())["epochs"]
     for ours, theirs in zip(records, from_cli):
         assert {k: v for k, v in ours.items() if k != "seconds"} == \

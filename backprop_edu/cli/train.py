@@ -30,6 +30,7 @@ from backprop_edu.files import atomic_file
 from backprop_edu.history import HistoryWriter
 from backprop_edu.network import Network
 from backprop_edu.optim import OPTIMIZERS
+from backprop_edu.preparation import predictions, prepare, prepare_for_model, resolve_data
 from backprop_edu.residual import Residual
 from backprop_edu.train import Diverged, build_network, evaluate as evaluate_net, train_epochs
 
@@ -298,20 +299,7 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
 
     # one Generator drives the split, the initial weights and the shuffling, in that order
     rng = np.random.default_rng(seed)
-    train_rows, val_rows = datasets.split(len(dataset.X), val_split, rng)
-    mean, std = datasets.standardisation(dataset.X[train_rows], dataset.features)
-    X = datasets.standardise(dataset.X, mean, std, dataset.features)
-    metadata = {"task": dataset.task, "data": str(data), "target": dataset.target,
-                "features": list(dataset.features), "feature_mean": mean.tolist(),
-                "feature_std": std.tolist(), "classes": list(dataset.classes)}
-    y = dataset.y
-    if not classification:  # real targets are standardised too, and mapped back on predict
-        y_mean, y_std = datasets.standardisation(y[train_rows].reshape(-1, 1), [dataset.target])
-        y = datasets.standardise(y, y_mean[0], y_std[0], [dataset.target])
-        metadata.update(target_mean=float(y_mean[0]), target_std=float(y_std[0]))
-    if classification and len(np.unique(y[train_rows])) < 2:
-        raise click.UsageError("the training split holds a single class; use more data or a "
-                               "smaller --val-split")
+    X, y, train_rows, val_rows, metadata = prepare(dataset, val_split, rng)
 
     config = {"data": str(data), "target": dataset.target, "task": dataset.task,
               "layers": widths, "activation": activation, "loss": loss, "init": init,
@@ -426,29 +414,6 @@ def load_model(path):
     return net
 
 
-def model_inputs(net, data, target, need_target):
-    """Features (standardised as in training) and targets (encoded) of ``data`` for ``net``."""
-    meta = net.metadata
-    if data is None:
-        if meta["data"] not in datasets.SHIPPED:
-            raise click.UsageError("give --data: the CSV file to use (with the columns "
-                                   f"{', '.join(meta['features'])})")
-        data = meta["data"]
-    if data in datasets.SHIPPED and target is not None:
-        raise click.UsageError(f"--target is only for a CSV file; {data} has its target already")
-    if target is None and need_target:
-        target = meta["target"]
-    X, values = datasets.for_model(data, meta["features"], target, meta["task"])
-    X = datasets.standardise(X, np.array(meta["feature_mean"]), np.array(meta["feature_std"]),
-                             meta["features"])
-    if values is None:
-        return data, X, None
-    if meta["task"] == "classification":
-        return data, X, datasets.encode(values, meta["classes"])
-    return data, X, datasets.standardise(values, meta["target_mean"], meta["target_std"],
-                                         [meta["target"]])
-
-
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--data", default=None,
@@ -466,7 +431,8 @@ def evaluate(model, data, target):
     Features are standardised with the training split's statistics, stored in the model.
     """
     net = load_model(model)
-    data, X, y = model_inputs(net, data, target, need_target=True)
+    data = resolve_data(net.metadata, data)
+    X, y = prepare_for_model(net.metadata, data, target)
     loss, accuracy = evaluate_net(net, X, y)
     parts = [f"{net.loss.name} loss {loss:.4f}"]
     if accuracy is not None:
@@ -495,18 +461,14 @@ def predict(model, data, output):
     """
     distinct_outputs(data, model, output=output)
     net = load_model(model)
-    meta = net.metadata
-    data, X, _ = model_inputs(net, data, None, need_target=False)
-    Y_hat = net.forward(X)
-    if meta["task"] == "classification":
-        predictions = np.array(meta["classes"])[Y_hat.argmax(axis=1)]
-    else:
-        values = datasets.unstandardise(Y_hat[:, 0], meta["target_mean"], meta["target_std"])
-        predictions = [f"{value:.10g}" for value in values]
+    X, _ = prepare_for_model(net.metadata, data, with_target=False)
+    values = predictions(net.metadata, net.forward(X))
+    if net.metadata["task"] == "regression":
+        values = [f"{value:.10g}" for value in values]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow([meta["target"]])
-    writer.writerows([value] for value in predictions)
+    writer.writerow([net.metadata["target"]])
+    writer.writerows([value] for value in values)
     if output is None:
         click.echo(text.getvalue(), nl=False)
     else:
