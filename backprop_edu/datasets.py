@@ -236,7 +236,8 @@ def load_csv(path, target, task="classification", name=None):
     table = read_table(path)
     if target is None:
         raise ParameterError("target", "a CSV needs target, the column to predict; the columns "
-                             "of {path} are {columns}", path=path, columns=", ".join(table.columns))
+                             "of {path} are {columns}", path=path,
+                             columns=", ".join(table.columns))
     if target not in table.columns:
         raise ValueError(
             f"no column {target!r} in {path}: its columns are {', '.join(table.columns)}")

@@ -1,4 +1,4 @@
-"""ParameterError: a bad argument, named as Python names it, so that a command line can name its flag.
+"""ParameterError: a bad argument named as Python names it, so that the CLI can name its flag.
 
     raise ParameterError("val_split", "{m} samples leave nothing to train on with "
                          "val_split={value}: use a smaller val_split", m=m, value=val_split)

@@ -1,4 +1,4 @@
-"""Preparing data for a network: the validation split, the scaling, and what a saved model keeps of them.
+"""Preparing data for a network: the validation split, the scaling, what a saved model keeps.
 
     rng = np.random.default_rng(0)
     prepared = prepare(datasets.load("digits"), val_split=0.2, rng=rng)

@@ -1,4 +1,4 @@
-"""The training history file: the writer keeps the documented format, the reader says what is wrong."""
+"""The history file: the writer keeps the format of docs/history.md; bad files are named."""
 
 import json
 
@@ -33,7 +33,8 @@ def test_the_file_has_config_and_layers_on_a_line_each_then_one_line_per_epoch(t
     assert lines[4] == "  " + json.dumps(record(2, val_loss=None))
     assert lines[5:] == [" ]", "}"]
     assert read_history(path)["epochs"] == [record(1), record(2, val_loss=None)]
-    assert writer.epochs_on_disk() == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
+    assert writer.epochs_on_disk() == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
 
 
 def test_appending_an_epoch_encodes_that_epoch_only(tmp_path, monkeypatch):
