@@ -43,3 +43,6 @@ def test_gradcheck_refuses_bad_layers_in_one_line():
     assert result.output.count("\n") == 1 and "empty width" in result.output
     result = CliRunner().invoke(main, ["gradcheck", "--layers", "4,8,1"])
     assert result.exit_code == 2 and "needs at least 2 outputs" in result.output
+    result = CliRunner().invoke(main, ["gradcheck", "--eps", "inf"])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "'--eps': inf is not in the range x>0 (a finite number)." in result.output

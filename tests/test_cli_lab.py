@@ -121,7 +121,9 @@ def test_vanishing_residual_runs_each_configuration_both_ways(tmp_path):
     (["--depth", "0"], "--depth"), (["--activations", "sigmoid,swish"], "unknown activation 'swish'"),
     (["--init", "orthogonal"], "unknown init 'orthogonal'"), (["--dtype", "float8"], "--dtype"),
     (["--data", "mnist"], "unknown data 'mnist'"), (["-o", "out.bmpx"], "not an image format"),
-    (["--size", "big"], "WIDTHxHEIGHT")])
+    (["--size", "big"], "WIDTHxHEIGHT"),
+    (["--lr", "nan"], "'--lr': nan is not in the range x>0 (a finite number)."),
+    (["--seed", "-1"], "'--seed': -1 is not in the range x>=0.")])
 def test_vanishing_bad_input_is_one_line(args, fragment):
     result = run("vanishing", "--depth", 2, "--width", 4, *args) if "--depth" not in args \
         else run("vanishing", *args)

@@ -11,7 +11,7 @@ import click
 import numpy as np
 
 from backprop_edu.activations import ACTIVATIONS
-from backprop_edu.cli.train import parse_layers
+from backprop_edu.cli.options import SEED, FiniteFloatRange, parse_layers
 from backprop_edu.gradcheck import gradcheck as check_gradients
 from backprop_edu.losses import LOSSES
 from backprop_edu.train import build_network
@@ -28,13 +28,13 @@ from backprop_edu.train import build_network
               help="Make every square hidden layer a residual block h + φ(W h + b).")
 @click.option("--samples", type=click.IntRange(min=1), default=8, show_default=True,
               help="Size m of the random batch.")
-@click.option("--eps", type=click.FloatRange(min=0, min_open=True), default=1e-5,
+@click.option("--eps", type=FiniteFloatRange(min=0, min_open=True), default=1e-5,
               show_default=True, help="The finite-difference step ε.")
 @click.option("--max-entries", type=click.IntRange(min=1), default=200, show_default=True,
               help="Entries of each W and b checked at most (a seeded subset beyond).")
-@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-6,
+@click.option("--tol", type=FiniteFloatRange(min=0, min_open=True), default=1e-6,
               show_default=True, help="Exit 1 when a relative error exceeds this.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seeds the weights, the biases and the batch.")
 def gradcheck(widths, activation, loss, residual, samples, eps, max_entries, tol, seed):
     """Check every layer's gradients against central finite differences (float64).

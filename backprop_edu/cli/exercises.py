@@ -9,6 +9,7 @@ import os
 
 import click
 
+from backprop_edu.cli.options import SEED, FiniteFloatRange
 from backprop_edu.exercises import EXERCISES, get_exercise
 from backprop_edu.exercises.exercise import skeleton_source, solution_source
 from backprop_edu.exercises.hints import hint as next_hint, reset as reset_hints
@@ -72,10 +73,10 @@ def start(name, directory, force):
 @click.option("--json", "as_json", is_flag=True, default=False,
               help="Print the verdict as JSON (passed, status, message, case, entries, ...).")
 @click.option("--time-limit", default=TIME_LIMIT, show_default=True,
-              type=click.FloatRange(min=1), help="Seconds the student's code may run.")
+              type=FiniteFloatRange(min=1), help="Seconds the student's code may run.")
 @click.option("--memory-limit", default=MEMORY_LIMIT_MB, show_default=True,
               type=click.IntRange(min=256), help="Megabytes of memory it may use.")
-@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int,
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=SEED,
               help="Seed of the random cases (the same seed, the same cases).")
 @click.pass_context
 def check(ctx, name, file, as_json, time_limit, memory_limit, seed):

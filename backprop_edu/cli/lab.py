@@ -11,6 +11,8 @@ import os
 
 import click
 
+from backprop_edu.cli.options import (SEED, FiniteFloatRange, comma_list, figure_path, json_path,
+                                      size_option)
 from backprop_edu.files import atomic_file
 
 ACTIVATION_CHOICES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
@@ -22,58 +24,6 @@ MAX_ACTIVATIONS = 10_000_000   # depth × width × batch entries in each of a, h
 
 # -- shared helpers -------------------------------------------------------------
 
-def comma_list(known, what):
-    """A click callback: 'a,b' -> ['a', 'b'], each checked against ``known``."""
-    def callback(ctx, param, value):
-        names = [name.strip() for name in value.split(",") if name.strip()]
-        if not names:
-            raise click.BadParameter(f"give at least one {what}, e.g. {known[0]}")
-        for name in names:
-            if name not in known:
-                raise click.BadParameter(
-                    f"unknown {what} {name!r}: expected a comma-separated list of "
-                    f"{', '.join(known)}")
-        return names
-    return callback
-
-
-def figure_path(ctx, param, value):
-    """A click callback: check an output figure's extension and folder before any work."""
-    if value is None:
-        return None
-    from backprop_edu.plots import check_figure_path  # cheap: imports matplotlib lazily
-
-    try:
-        return check_figure_path(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-
-
-def json_path(ctx, param, value):
-    """A click callback: the folder of a JSON output must exist."""
-    if value is None:
-        return None
-    directory = os.path.dirname(os.path.abspath(value))
-    if not os.path.isdir(directory):
-        raise click.BadParameter(f"cannot write {value}: directory {directory} does not exist")
-    return value
-
-
-def pixel_size(ctx, param, value):
-    """A click callback: '1200x500' -> (1200, 500)."""
-    if value is None:
-        return None
-    try:
-        width, height = (int(part) for part in value.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise click.BadParameter(f"expected WIDTHxHEIGHT in pixels, e.g. 1200x500, "
-                                 f"got {value!r}") from None
-    if width < 100 or height < 100 or width > 10000 or height > 10000:
-        raise click.BadParameter(f"width and height must lie between 100 and 10000 pixels, "
-                                 f"got {width}x{height}")
-    return width, height
-
-
 def write_json(data, path):
     """json.dump to ``path``, atomically."""
     with atomic_file(path, encoding="utf-8") as f:
@@ -84,11 +34,6 @@ def write_json(data, path):
 def number(value):
     """A table cell: 1.2e-07, or 'inf/nan' for an overflowed value."""
     return "inf/nan" if value is None else f"{value:.2e}"
-
-
-size_option = click.option(
-    "--size", default=None, callback=pixel_size, metavar="WxH",
-    help="Figure size in pixels, e.g. 1200x500. [default: each figure's own]")
 
 
 # -- plot -------------------------------------------------------------------------
@@ -168,7 +113,7 @@ def get(config, key):
 @click.option("--init", "inits", default="normal,xavier,he", show_default=True,
               callback=comma_list(INIT_CHOICES, "init"),
               help="Comma-separated initialisations; every activation is run with each.")
-@click.option("--std", type=click.FloatRange(min=0, min_open=True), default=0.1,
+@click.option("--std", type=FiniteFloatRange(min=0, min_open=True), default=0.1,
               show_default=True,
               help="Standard deviation of the 'normal' init N(0, std²); 1 makes tanh and relu "
                    "explode.")
@@ -182,11 +127,11 @@ def get(config, key):
                    "(digits, xor, moons, circles, spirals).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="Samples in the batch of the forward and backward pass.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of the weights and of the data.")
 @click.option("--steps", type=click.IntRange(min=0, max=10_000), default=0, show_default=True,
               help="Also measure after this many SGD steps on the batch (0: only at init).")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.1,
+@click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), default=0.1,
               show_default=True, help="Learning rate of those SGD steps.")
 @click.option("-o", "--output", default=None, callback=figure_path, metavar="PATH",
               help="Figure to write (.png, .svg, .pdf). [default: none]")
@@ -259,7 +204,7 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
               help="How many network sizes, spaced geometrically up to --max-params.")
 @click.option("--batch-size", type=click.IntRange(min=1, max=10_000), default=16,
               show_default=True, help="Samples in the batch the loss J is the mean over.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights and data.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of weights and data.")
 @click.option("-o", "--output", default=None, callback=figure_path, metavar="PATH",
               help="Figure to write (.png, .svg, .pdf). [default: none]")
 @click.option("--json", "json_output", default=None, callback=json_path, metavar="PATH",

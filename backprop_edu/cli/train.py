@@ -17,7 +17,6 @@ import csv
 import io
 import os
 import sys
-import tempfile
 
 import click
 import numpy as np
@@ -33,111 +32,15 @@ from backprop_edu.optim import OPTIMIZERS
 from backprop_edu.preparation import predictions, prepare, prepare_for_model, resolve_data
 from backprop_edu.residual import Residual
 from backprop_edu.train import Diverged, build_network, evaluate as evaluate_net, train_epochs
+from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, figure_path,
+                                      output_path, parse_layers)
 
 DEFAULT_HIDDEN = 64
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001}
 EXIT_DIVERGED = 3
 
 
-# -- checking options ------------------------------------------------------------
-
-def parse_layers(ctx, param, value):
-    """'64,32,10' -> [64, 32, 10]: every width, input to output."""
-    if value is None:
-        return None
-    example = "e.g. --layers 64,32,10 (input width, hidden widths, output width)"
-    parts = [part.strip() for part in value.split(",")]
-    if any(part == "" for part in parts):
-        raise click.BadParameter(f"{value!r} has an empty width; list positive integers "
-                                 f"separated by commas, {example}")
-    try:
-        widths = [int(part) for part in parts]
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a list of integers; {example}") from None
-    if len(widths) < 2:
-        raise click.BadParameter(f"{value!r} has one width; a network needs at least an input "
-                                 f"and an output width, {example}")
-    bad = [w for w in widths if w <= 0]
-    if bad:
-        raise click.BadParameter(f"{value!r} has the width {bad[0]}; every width must be a "
-                                 f"positive integer, {example}")
-    return widths
-
-
-def positive(ctx, param, value):
-    if value is not None and not (np.isfinite(value) and value > 0):
-        raise click.BadParameter(f"must be a positive number, got {value}")
-    return value
-
-
-def at_least_one(ctx, param, value):
-    if value < 1:
-        raise click.BadParameter(f"must be a positive integer (1 or more), got {value}")
-    return value
-
-
-def non_negative(ctx, param, value):
-    if not (np.isfinite(value) and value >= 0):
-        raise click.BadParameter(f"must be 0 or more, got {value}")
-    return value
-
-
-def val_fraction(ctx, param, value):
-    if not (0 <= value < 1):
-        raise click.BadParameter(f"must lie in [0, 1) (a fraction of the samples), got {value}")
-    return value
-
-
-def momentum_range(ctx, param, value):
-    if not (0 <= value < 1):
-        raise click.BadParameter(f"must lie in [0, 1), got {value}")
-    return value
-
-
-def seed_value(ctx, param, value):
-    if value < 0:
-        raise click.BadParameter(f"must be 0 or more (any non-negative integer), got {value}")
-    return value
-
-
-def output_path(ctx, param, value):
-    """An output file must go into a directory that exists and that we may write in: checked
-    before any work, by creating (and removing) a temporary file there."""
-    if value is None:
-        return None
-    directory = os.path.dirname(os.path.abspath(value))
-    if not os.path.isdir(directory):
-        raise click.BadParameter(f"cannot write {value}: directory {directory} does not exist")
-    if os.path.isdir(value):
-        raise click.BadParameter(f"{value} is a directory; give a file name")
-    try:
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    except OSError as error:
-        raise click.BadParameter(f"cannot write {value}: directory {directory} is not writable "
-                                 f"({error.strerror}); choose another directory") from None
-    os.close(fd)
-    os.unlink(probe)
-    return value
-
-
-def distinct_outputs(data, model=None, **paths):
-    """No two output options may name the same file, and none may overwrite the --data CSV
-    (or the MODEL being read)."""
-    seen = {}
-    for name, path in (("--data", data), ("MODEL", model)):
-        if path is not None and path not in datasets.SHIPPED and os.path.isfile(path):
-            seen[os.path.realpath(path)] = name
-    for option, path in paths.items():
-        if path is None:
-            continue
-        option = "--" + option.replace("_", "-")
-        other = seen.setdefault(os.path.realpath(path), option)
-        if other != option:
-            what = {"--data": "the data file", "MODEL": "the model file"}.get(
-                other, f"the file of {other}")
-            raise click.BadParameter(f"{path} is also {what}; give {option} a file name of its "
-                                     "own", param_hint=f"'{option}'")
-
+# -- writing and printing ----------------------------------------------------------
 
 def write_atomically(path, text):
     """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
@@ -223,21 +126,22 @@ class Table:
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="sgd",
               show_default=True, help="How gradients become steps: plain gradient descent, "
                                       "momentum, or Adam.")
-@click.option("--lr", type=float, default=None, callback=positive,
+@click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), default=None,
               help="Learning rate η, the step size. [default: 0.1 for sgd, 0.01 for momentum, "
                    "0.001 for adam]")
-@click.option("--momentum", type=float, default=0.9, show_default=True, callback=momentum_range,
+@click.option("--momentum", type=FiniteFloatRange(0, 1, max_open=True), default=0.9,
+              show_default=True,
               help="μ of --optimizer momentum (v ← μv + g); ignored by the others.")
-@click.option("--weight-decay", type=float, default=0.0, show_default=True, callback=non_negative,
+@click.option("--weight-decay", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
               help="L2 penalty λ: adds λθ to every gradient.")
-@click.option("--batch-size", type=int, default=32, show_default=True, callback=at_least_one,
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
               help="Samples per gradient step (the m of BP3/BP4); one larger than the training "
                    "split means full-batch gradient descent.")
-@click.option("--epochs", type=int, default=20, show_default=True, callback=at_least_one,
+@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True,
               help="Passes over the training data.")
-@click.option("--val-split", type=float, default=0.2, show_default=True, callback=val_fraction,
-              help="Fraction of the samples held out for validation, in [0, 1).")
-@click.option("--seed", type=int, default=0, show_default=True, callback=seed_value,
+@click.option("--val-split", type=FiniteFloatRange(0, 1, max_open=True), default=0.2,
+              show_default=True, help="Fraction of the samples held out for validation.")
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seeds the initial weights, the validation split and the shuffling: "
                    "the same seed gives the same run.")
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
@@ -248,7 +152,7 @@ class Table:
 @click.option("--save", type=click.Path(dir_okay=False), default=None, callback=output_path,
               help="Save the trained network (.npz) for evaluate/predict. [default: not saved]")
 @click.option("--plot-boundary", type=click.Path(dir_okay=False), default=None,
-              callback=output_path,
+              callback=figure_path,
               help="For 2-D data: draw the decision regions after training to this image "
                    "(.png/.svg/.pdf). [default: not drawn]")
 @click.option("--quiet", "-q", is_flag=True, default=False,
@@ -292,8 +196,6 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
                 f"a decision boundary needs 2-D classification data, but {dataset.name} has "
                 f"{n_features} features{'' if classification else ' and real targets'}; "
                 "try --data moons", param_hint="'--plot-boundary'")
-        from backprop_edu.plots import check_figure_path
-        check_figure_path(plot_boundary)
     if lr is None:
         lr = DEFAULT_LR[optimizer]
 
