@@ -72,7 +72,9 @@ def main():
     """
 
 
-from backprop_edu.cli.train import evaluate, list_datasets, predict, train  # noqa: E402
+from backprop_edu.cli.train import train  # noqa: E402
+from backprop_edu.cli.models import evaluate, predict  # noqa: E402
+from backprop_edu.cli.datasets import list_datasets  # noqa: E402
 
 main.add_command(train)
 main.add_command(evaluate)

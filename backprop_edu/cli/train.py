@@ -1,101 +1,41 @@
-"""`backprop-edu train`, `evaluate`, `predict` and `datasets`: training from the shell.
+"""`backprop-edu train`: train a network from the shell, a table row per epoch.
 
     backprop-edu train                                    # digits, sensible defaults
     backprop-edu train --layers 64,32,32,10 --activation sigmoid --epochs 30 --lr 0.5
     backprop-edu train --data my.csv --target label --layers 4,16,3 --save model.npz
-    backprop-edu evaluate model.npz --data test.csv --target label
-    backprop-edu predict model.npz --data new.csv > predictions.csv
-    backprop-edu datasets
 
-This module parses options, checks them, prints and writes files; the loop
-is backprop_edu.train, the data backprop_edu.datasets, the maths the layers.
-Every file is written atomically (a temporary file in the same directory,
+This module parses options, checks them, prints and writes files; the data comes from
+backprop_edu.datasets and backprop_edu.preparation, the loop from backprop_edu.train,
+the history file from backprop_edu.history, the table and the progress bar from
+cli/table.py. Every file is written atomically (a temporary file in the same directory,
 then a rename), so an error or Ctrl-C never leaves half a file behind.
+
+What is left out: using a saved model (cli/models.py) and listing the data sets
+(cli/datasets.py).
 """
 
-import csv
-import io
-import os
 import sys
 
 import click
 import numpy as np
 
 from backprop_edu import datasets
-from backprop_edu.losses import LOSSES
 from backprop_edu.activations import ACTIVATIONS
-from backprop_edu.init import INITS
-from backprop_edu.files import atomic_file
-from backprop_edu.history import HistoryWriter
-from backprop_edu.network import Network
-from backprop_edu.optim import OPTIMIZERS
-from backprop_edu.preparation import predictions, prepare, prepare_for_model, resolve_data
-from backprop_edu.residual import Residual
-from backprop_edu.train import Diverged, build_network, evaluate as evaluate_net, train_epochs
 from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, figure_path,
                                       output_path, parse_layers)
+from backprop_edu.cli.table import Progress, Table
+from backprop_edu.history import HistoryWriter
+from backprop_edu.init import INITS
+from backprop_edu.losses import LOSSES
+from backprop_edu.optim import OPTIMIZERS
+from backprop_edu.preparation import prepare
+from backprop_edu.residual import Residual
+from backprop_edu.train import Diverged, build_network, train_epochs
 
 DEFAULT_HIDDEN = 64
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001}
 EXIT_DIVERGED = 3
 
-
-# -- writing and printing ----------------------------------------------------------
-
-def write_atomically(path, text):
-    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
-    with atomic_file(path, encoding="utf-8", newline="") as f:
-        f.write(text)
-
-
-def number(value):
-    """A loss for the table: fixed point while it is readable, scientific when it is huge."""
-    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.3e}"
-
-
-def finish_bar(bar):
-    """Erase the progress bar's line and show the cursor again (the bar hid it). Returns None."""
-    if bar is not None:
-        sys.stderr.write("\r\x1b[K\x1b[?25h")
-        sys.stderr.flush()
-    return None
-
-
-# -- the table ---------------------------------------------------------------------
-
-class Table:
-    """The per-epoch table: fixed columns, then ‖∇W_l‖ for every layer, named by index and shape."""
-
-    def __init__(self, net, accuracy, validation):
-        self.columns = ["epoch", "train loss"]
-        if accuracy:
-            self.columns.append("train acc")
-        if validation:
-            self.columns.append("val loss")
-            if accuracy:
-                self.columns.append("val acc")
-        self.n_fixed = len(self.columns)
-        self.columns += [f"‖∇W{l}‖ {layer.n_out}×{layer.n_in}"
-                         for l, layer in enumerate(net.layers, start=1)]
-        self.widths = [max(len(name), 9) for name in self.columns]
-        self.accuracy, self.validation = accuracy, validation
-
-    def header(self):
-        return "  ".join(name.rjust(w) for name, w in zip(self.columns, self.widths))
-
-    def row(self, record):
-        values = [str(record["epoch"]), number(record["train_loss"])]
-        if self.accuracy:
-            values.append(f"{record['train_accuracy']:.4f}")
-        if self.validation:
-            values.append(number(record["val_loss"]))
-            if self.accuracy:
-                values.append(f"{record['val_accuracy']:.4f}")
-        values += [f"{norm:.3e}" for norm in record["grad_W_norm"]]
-        return "  ".join(value.rjust(w) for value, w in zip(values, self.widths))
-
-
-# -- train -------------------------------------------------------------------------
 
 @click.command()
 @click.option("--data", default="digits", show_default=True,
@@ -234,13 +174,10 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
         click.echo(table.header())
 
     n_batches = -(-len(train_rows) // min(batch_size, len(train_rows)))
-    # the bar shares the terminal with the table: none when either goes to a file or a pipe
-    show_bar = not quiet and sys.stderr.isatty() and sys.stdout.isatty()
-    bar = click.progressbar(length=epochs * n_batches, file=sys.stderr, label="training",
-                            show_eta=False) if show_bar else None
-    on_batch = (lambda k: bar.update(1)) if bar else None
+    progress = Progress(epochs * n_batches, quiet)
     epochs_run = train_epochs(net, opt, X[train_rows], y[train_rows], X[val_rows], y[val_rows],
-                              epochs=epochs, batch_size=batch_size, rng=rng, on_batch=on_batch)
+                              epochs=epochs, batch_size=batch_size, rng=rng,
+                              on_batch=progress.on_batch)
     record = None
     done = 0  # epochs finished
 
@@ -259,22 +196,21 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
             if writer is not None:
                 writer.append(record)
             if not quiet:
-                if bar:
-                    sys.stderr.write("\r\x1b[K")  # clear the bar's line before the row
+                progress.clear_line()
                 click.echo(table.row(record))
     except Diverged as error:
-        bar = finish_bar(bar)
+        progress.finish()
         click.echo(f"Error: {error}. The steps were too large: try a smaller --lr "
                    f"(e.g. --lr {lr / 10:g}){kept(finished())}.", err=True)
         sys.exit(EXIT_DIVERGED)
     except KeyboardInterrupt:
-        bar = finish_bar(bar)
+        progress.finish()
         n = finished()
         click.echo(f"interrupted after {n} epoch{'s' * (n != 1)}{kept(n)}; model not saved",
                    err=True)
         sys.exit(130)
     finally:
-        finish_bar(bar)
+        progress.finish()
 
     if save is not None:
         net.save(save)
@@ -291,104 +227,8 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
         summary.append(f"validation loss {record['val_loss']:.4f}")
         if classification:
             summary.append(f"validation accuracy {record['val_accuracy']:.4f}")
-    written = [f"{what} {path}" for what, path in
-               (("history", history), ("model", save), ("decision regions", plot_boundary)) if path]
-    click.echo(f"after {record['epoch']} epoch{'s' if record['epoch'] > 1 else ''}: {', '.join(summary)}"
+    outputs = (("history", history), ("model", save), ("decision regions", plot_boundary))
+    written = [f"{what} {path}" for what, path in outputs if path]
+    epochs_done = f"{record['epoch']} epoch{'s' if record['epoch'] > 1 else ''}"
+    click.echo(f"after {epochs_done}: {', '.join(summary)}"
                + (f"; wrote {', '.join(written)}" if written else ""))
-
-
-# -- evaluate and predict ----------------------------------------------------------
-
-def load_model(path):
-    """A network saved by `train --save`, with the data preparation it was trained with."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no such file: {path}; expected the .npz file written by "
-                                "`backprop-edu train --save`")
-    if os.path.isfile(path):
-        with open(path, "rb") as f:
-            if f.read(2) != b"PK":  # an .npz file is a zip archive
-                raise ValueError(f"{path} is not a saved backprop-edu network: expected the .npz "
-                                 "file written by `backprop-edu train --save`")
-    net = Network.load(path)
-    if "features" not in net.metadata:
-        raise ValueError(f"{path} holds a network but not the data preparation of "
-                         "`backprop-edu train --save` (its feature names and scaling)")
-    return net
-
-
-@click.command()
-@click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--data", default=None,
-              help="A shipped data set or a CSV file with the model's feature columns and the "
-                   "target. [default: the shipped data set the model was trained on]")
-@click.option("--target", default=None,
-              help="The target column of the CSV. [default: the one the model was trained on]")
-def evaluate(model, data, target):
-    """Loss and accuracy of a saved model (train --save) on a data set.
-
-    \b
-    Example:
-      backprop-edu evaluate model.npz --data test.csv --target label
-
-    Features are standardised with the training split's statistics, stored in the model.
-    """
-    net = load_model(model)
-    data = resolve_data(net.metadata, data)
-    X, y = prepare_for_model(net.metadata, data, target)
-    loss, accuracy = evaluate_net(net, X, y)
-    parts = [f"{net.loss.name} loss {loss:.4f}"]
-    if accuracy is not None:
-        parts.append(f"accuracy {accuracy:.4f}")
-    else:
-        rmse = np.sqrt(2 * loss) * net.metadata["target_std"]  # half_mse = ½ mean (ŷ − y)²
-        parts.append(f"RMSE {rmse:.4g} (in the target's units)")
-    click.echo(f"{data}: {len(X)} samples, {', '.join(parts)}")
-
-
-@click.command()
-@click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--data", default=None,
-              help="A shipped data set or a CSV file with the model's feature columns (others, "
-                   "such as the target, are ignored). [default: the shipped data set the model "
-                   "was trained on]")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              callback=output_path,
-              help="Write the predictions CSV here. [default: standard output]")
-def predict(model, data, output):
-    """Predict with a saved model: one CSV row per sample, classes by their original names.
-
-    \b
-    Example:
-      backprop-edu predict model.npz --data new.csv > predictions.csv
-    """
-    distinct_outputs(data, model, output=output)
-    net = load_model(model)
-    X, _ = prepare_for_model(net.metadata, data, with_target=False)
-    values = predictions(net.metadata, net.forward(X))
-    if net.metadata["task"] == "regression":
-        values = [f"{value:.10g}" for value in values]
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow([net.metadata["target"]])
-    writer.writerows([value] for value in values)
-    if output is None:
-        click.echo(text.getvalue(), nl=False)
-    else:
-        write_atomically(output, text.getvalue())
-
-
-# -- datasets ------------------------------------------------------------------------
-
-@click.command(name="datasets")
-def list_datasets():
-    """List the shipped data sets, with their shapes and number of classes.
-
-    Any of them goes to --data; so does the path of your own CSV file.
-    """
-    rows = [("name", "samples", "features", "classes", "what it is")]
-    rows += [(name, str(m), str(n), str(k), text) for name, m, n, k, text in datasets.summary()]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        cells = [row[0].ljust(widths[0])] + [row[i].rjust(widths[i]) for i in (1, 2, 3)]
-        click.echo("  ".join(cells + [row[4]]))
-    click.echo(f"\nFiles in {datasets.DATA_DIR}; the 2-D sets are drawn from a fixed seed.")
