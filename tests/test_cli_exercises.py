@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from backprop_edu.cli import main
 from backprop_edu.exercises import EXERCISES
-from backprop_edu.exercises.check import check_functions
+from backprop_edu.grader.check import check_functions
 
 
 def run(*args, env=None):

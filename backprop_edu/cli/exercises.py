@@ -1,7 +1,7 @@
 """`backprop-edu exercises`: list, start, check, hint, solution.
 
-The exercises, the grader and its sandbox live in backprop_edu.exercises;
-this module only parses options and prints.
+The exercises live in backprop_edu.exercises, the grader and its sandbox in
+backprop_edu.grader; this module only parses options and prints.
 """
 
 import json
@@ -13,9 +13,9 @@ from backprop_edu.cli.options import SEED, FiniteFloatRange
 from backprop_edu.exercises import EXERCISES, get_exercise
 from backprop_edu.exercises.exercise import skeleton_source, solution_source
 from backprop_edu.exercises.hints import hint as next_hint, reset as reset_hints
-from backprop_edu.exercises.sandbox import MEMORY_LIMIT_MB, TIME_LIMIT, check_file
-from backprop_edu.exercises.check import DEFAULT_SEED
 from backprop_edu.files import atomic_file
+from backprop_edu.grader.check import DEFAULT_SEED
+from backprop_edu.grader.sandbox import MEMORY_LIMIT_MB, TIME_LIMIT, check_file
 
 DEFAULT_HINT_STATE = os.path.join(click.get_app_dir("backprop-edu"), "hints.json")
 
