@@ -1,5 +1,6 @@
 """`backprop-edu gradcheck`: the per-layer table, the exit code, bad input."""
 
+import json
 import re
 
 from click.testing import CliRunner
@@ -46,3 +47,20 @@ def test_gradcheck_refuses_bad_layers_in_one_line():
     result = CliRunner().invoke(main, ["gradcheck", "--eps", "inf"])
     assert result.exit_code == 2 and result.output.count("\n") == 1
     assert "'--eps': inf is not in the range x>0 (a finite number)." in result.output
+
+
+def test_gradcheck_json_follows_the_convention_of_every_command(tmp_path):
+    printed = CliRunner().invoke(main, ["gradcheck", "--json", "-"])
+    assert printed.exit_code == 0, printed.output
+    data = json.loads(printed.output)
+    assert data["ok"] is True and data["tol"] == 1e-6 and data["samples"] == 8
+    assert [layer["shape"] for layer in data["layers"]] == [[8, 4], [8, 8], [3, 8]]
+    assert data["max_error"] == max(max(layer["max_error_W"], layer["max_error_b"])
+                                    for layer in data["layers"])
+    path = tmp_path / "check.json"
+    written = CliRunner().invoke(main, ["gradcheck", "--json", str(path)])
+    assert written.exit_code == 0 and f"wrote {path}" in written.output
+    assert "OK: every error is below" in written.output
+    assert json.loads(path.read_text()) == data
+    failed = CliRunner().invoke(main, ["gradcheck", "--tol", "1e-15", "--json", "-"])
+    assert failed.exit_code == 1 and json.loads(failed.stdout)["ok"] is False

@@ -98,6 +98,18 @@ def test_vanishing_prints_the_table_and_writes_json_and_figure(tmp_path):
     assert read_image(tmp_path / "v.png").shape[:2] == (500, 700)
 
 
+def test_json_dash_prints_the_numbers_alone_and_notes_go_to_stderr(tmp_path):
+    result = CliRunner().invoke(main, ["vanishing", "--depth", "2", "--width", "4", "--json", "-",
+                                       "-o", str(tmp_path / "v.png")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads(json.dumps(vanishing_experiment(depth=2,
+                                                                                   width=4)))
+    assert result.stderr == f"wrote {tmp_path / 'v.png'}\n"
+    modes = run("modes", "--max-params", 100, "--points", 2, "--json", "-")
+    assert modes.exit_code == 0 and [row["n_params"] for row in
+                                     json.loads(modes.output)["rows"]][-1] <= 100
+
+
 def test_vanishing_float16_reports_exact_zeros_next_to_float64():
     result = run("vanishing", "--depth", 12, "--activations", "sigmoid", "--init", "xavier",
                  "--dtype", "float16")

@@ -1,6 +1,7 @@
 """The worked example (`backprop-edu example`): every quantity against the hand calculation, exactly."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -40,7 +41,7 @@ def as_fractions(value):
 
 
 def run(*args):
-    return CliRunner().invoke(main, ["example", *args])
+    return CliRunner().invoke(main, ["example", *map(str, args)])
 
 
 @pytest.mark.parametrize("key", sorted(HAND))
@@ -150,7 +151,7 @@ def test_cli_prints_every_step_named_after_its_equation():
 
 
 def test_json_holds_the_same_numbers_as_data():
-    result = run("--json")
+    result = run("--json", "-")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     steps = {step["key"]: step for step in data["forward"] + data["backward"]}
@@ -162,6 +163,18 @@ def test_json_holds_the_same_numbers_as_data():
     assert steps["delta1"]["equation"] == "BP2"
     assert data["parameters"]["W1"] == [[1, -1], [0.5, 2]]
     assert data["x"] == [2, -1] and data["y"] == 1
+
+
+def test_json_path_writes_the_file_beside_the_text_and_dash_prints_it_alone(tmp_path):
+    result = run("--check", "--json", tmp_path / "example.json")
+    assert result.exit_code == 0, result.output
+    assert "BP2" in result.output and result.output.endswith(f"wrote {tmp_path}/example.json\n")
+    written = json.loads((tmp_path / "example.json").read_text())
+    assert written == json.loads(run("--check", "--json", "-").output)
+    assert os.listdir(tmp_path) == ["example.json"]
+    result = run("--json")
+    assert result.exit_code == 2 and "'--json' requires an argument" in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_options_change_the_printed_numbers():
@@ -177,7 +190,7 @@ def test_check_runs_gradcheck_and_agrees():
     assert result.exit_code == 0, result.output
     assert "max rel err W" in result.output
     assert "backprop and finite differences agree" in result.output
-    data = json.loads(run("--check", "--json").output)
+    data = json.loads(run("--check", "--json", "-").output)
     assert data["gradcheck"]["max_error"] < 1e-7
     assert [row["shape"] for row in data["gradcheck"]["layers"]] == [[2, 2], [1, 2]]
 
@@ -220,9 +233,9 @@ def test_installed_command_runs_as_a_subprocess():
 
 def test_json_has_no_negative_zero():
     # δ⁽¹⁾_2 = relu'(−2) · (−5) is IEEE's −0: it is 0 in the data, as in the text
-    data = json.loads(run("--json").output)
+    data = json.loads(run("--json", "-").output)
     delta1 = next(step for step in data["backward"] if step["key"] == "delta1")
-    assert delta1["value"] == [2.5, 0.0] and "-0.0" not in run("--json").output
+    assert delta1["value"] == [2.5, 0.0] and "-0.0" not in run("--json", "-").output
     assert delta1["exact"] == ["5/2", "0"]
 
 

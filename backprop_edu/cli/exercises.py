@@ -4,12 +4,11 @@ The exercises live in backprop_edu.exercises, the grader and its sandbox in
 backprop_edu.grader; this module only parses options and prints.
 """
 
-import json
 import os
 
 import click
 
-from backprop_edu.cli.options import SEED, FiniteFloatRange
+from backprop_edu.cli.options import SEED, FiniteFloatRange, json_option, print_or_write
 from backprop_edu.exercises import EXERCISES, get_exercise
 from backprop_edu.exercises.exercise import skeleton_source, solution_source
 from backprop_edu.exercises.hints import hint as next_hint, reset as reset_hints
@@ -70,8 +69,7 @@ def start(name, directory, force):
 @exercises.command("check")
 @click.argument("name")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, default=False,
-              help="Print the verdict as JSON (passed, status, message, case, entries, ...).")
+@json_option("the verdict (passed, status, message, case, entries, ...)")
 @click.option("--time-limit", default=TIME_LIMIT, show_default=True,
               type=FiniteFloatRange(min=1), help="Seconds the student's code may run.")
 @click.option("--memory-limit", default=MEMORY_LIMIT_MB, show_default=True,
@@ -79,7 +77,7 @@ def start(name, directory, force):
 @click.option("--seed", default=DEFAULT_SEED, show_default=True, type=SEED,
               help="Seed of the random cases (the same seed, the same cases).")
 @click.pass_context
-def check(ctx, name, file, as_json, time_limit, memory_limit, seed):
+def check(ctx, name, file, json_output, time_limit, memory_limit, seed):
     """Grade FILE: run its functions on random cases and compare with the package.
 
     The file runs in a separate Python process with a time and a memory limit;
@@ -94,10 +92,7 @@ def check(ctx, name, file, as_json, time_limit, memory_limit, seed):
     exercise = get_exercise(name)
     verdict = check_file(exercise, file, seed=seed, time_limit=time_limit,
                          memory_limit_mb=memory_limit)
-    if as_json:
-        click.echo(json.dumps({**verdict.as_dict(), "file": file}, indent=2, ensure_ascii=False))
-    else:
-        click.echo(verdict.text())
+    print_or_write(verdict.text(), {**verdict.as_dict(), "file": file}, json_output)
     ctx.exit(0 if verdict.passed else 1)
 
 

@@ -4,7 +4,8 @@
     comma_list(known)     --activations sigmoid,relu -> ['sigmoid', 'relu'], each one known
     output_path           a file to write: its directory exists and may be written in
     figure_path           an image to write: output_path, and an extension matplotlib writes
-    json_path             a JSON file to write: its directory exists
+    json_option(what)     --json PATH writes ``what`` to a file; --json - prints it instead
+    print_or_write        ... and does so: the text, the JSON file, or the JSON alone
     distinct_outputs      no two outputs name the same file, none overwrites the input
     pixel_size            --size 1200x500 -> (1200, 500)
     FiniteFloatRange      click.FloatRange that refuses nan and inf too
@@ -14,9 +15,14 @@ Each check runs before any work starts and fails with one line saying what is wr
 what is expected; click prints it as "Error: Invalid value for '--lr': ...". Numbers are
 checked by click's own IntRange and FloatRange ("0.0 is not in the range x>0.").
 
+Every command that computes numbers has --json (json_option): --json PATH writes them to
+a file, atomically, and the command prints its text and "wrote PATH" as well; --json -
+prints the JSON on standard output instead of the text (notes still go to stderr).
+
 What is left out: the options themselves, which each command declares with its own help.
 """
 
+import json
 import math
 import os
 import tempfile
@@ -24,6 +30,7 @@ import tempfile
 import click
 
 from backprop_edu import datasets
+from backprop_edu.files import atomic_file
 
 SEED = click.IntRange(min=0)
 
@@ -120,13 +127,40 @@ def figure_path(ctx, param, value):
 
 
 def json_path(ctx, param, value):
-    """A click callback: the folder of a JSON output must exist."""
-    if value is None:
-        return None
-    directory = os.path.dirname(os.path.abspath(value))
-    if not os.path.isdir(directory):
-        raise click.BadParameter(f"cannot write {value}: directory {directory} does not exist")
-    return value
+    """A click callback: '-' (standard output), or a file output_path accepts."""
+    if value is None or value == "-":
+        return value
+    return output_path(ctx, param, value)
+
+
+def json_option(what):
+    """The --json option of every command that computes numbers, one convention for all:
+    --json PATH writes them to a file (atomically), --json - prints them instead of the text."""
+    return click.option("--json", "json_output", default=None, callback=json_path,
+                        metavar="PATH", help=f"Write {what} as JSON to PATH; '-' prints it "
+                                             "instead of the text. [default: none]")
+
+
+def write_json(data, path):
+    """The JSON of --json: to ``path`` atomically, or to standard output when path is '-'."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if path == "-":
+        click.echo(text, nl=False)
+    else:
+        with atomic_file(path, encoding="utf-8") as f:
+            f.write(text)
+
+
+def print_or_write(text, data, json_output):
+    """A command's result, by the --json convention: with '-', the JSON of ``data`` alone on
+    standard output; else ``text``, and with a PATH the JSON file too ("wrote PATH")."""
+    if json_output == "-":
+        write_json(data, "-")
+        return
+    click.echo(text)
+    if json_output:
+        write_json(data, json_output)
+        click.echo(f"wrote {json_output}")
 
 
 def distinct_outputs(data, model=None, **paths):
