@@ -3,29 +3,16 @@
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from backprop_edu.cli import main
 from backprop_edu.exercises import EXERCISES
 from backprop_edu.grader.check import check_functions
+from conftest import installed_command, run as run_cli
 
 
 def run(*args, env=None):
-    return CliRunner().invoke(main, ["exercises", *args], env=env)
-
-
-def installed_command():
-    found = shutil.which("backprop-edu") or os.path.join(os.path.dirname(sys.executable),
-                                                         "backprop-edu")
-    if not os.path.exists(found):
-        pytest.skip("the backprop-edu command is not installed")
-    return found
+    return run_cli("exercises", *args, env=env)
 
 
 def test_list_shows_every_exercise_with_minutes_and_a_line():

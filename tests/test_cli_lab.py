@@ -2,25 +2,13 @@
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from backprop_edu.cli import main
 from backprop_edu.experiments import vanishing_experiment
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def read_image(path):
-    import matplotlib.image
-    return matplotlib.image.imread(path)
+from conftest import installed_command, read_image, run
 
 
 def write_history(path, epochs=3):
@@ -99,8 +87,7 @@ def test_vanishing_prints_the_table_and_writes_json_and_figure(tmp_path):
 
 
 def test_json_dash_prints_the_numbers_alone_and_notes_go_to_stderr(tmp_path):
-    result = CliRunner().invoke(main, ["vanishing", "--depth", "2", "--width", "4", "--json", "-",
-                                       "-o", str(tmp_path / "v.png")])
+    result = run("vanishing", "--depth", 2, "--width", 4, "--json", "-", "-o", tmp_path / "v.png")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == json.loads(json.dumps(vanishing_experiment(depth=2,
                                                                                    width=4)))
@@ -176,14 +163,6 @@ def test_running_out_of_memory_anyway_is_one_line(monkeypatch):
     result = run("vanishing", "--depth", 2)
     assert result.exit_code == 1
     assert_one_line_error(result, "ran out of memory: use smaller sizes")
-
-
-def installed_command():
-    found = shutil.which("backprop-edu") or os.path.join(os.path.dirname(sys.executable),
-                                                         "backprop-edu")
-    if not os.path.exists(found):
-        pytest.skip("the backprop-edu console script is not installed")
-    return found
 
 
 def test_the_installed_command_runs_the_lab(tmp_path):

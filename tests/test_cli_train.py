@@ -3,25 +3,18 @@
 import importlib
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from backprop_edu import Network, Residual
-from backprop_edu.cli import main
+from conftest import installed_command, run
 
 cli_train = importlib.import_module("backprop_edu.cli.train")  # the module, not the command
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def last_accuracy(output):
@@ -365,8 +358,6 @@ def test_residual_and_plot_boundary_on_moons(tmp_path):
     picture, model = tmp_path / "moons.png", tmp_path / "m.npz"
     result = run("train", "--data", "moons", "--layers", "2,16,16,2", "--residual", "--epochs",
                  "30", "--plot-boundary", picture, "--save", model)
-    if "plot_decision_boundary" in result.output and result.exit_code != 0:
-        pytest.skip("plots.plot_decision_boundary is not available")
     assert result.exit_code == 0, result.output
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [type(layer) for layer in Network.load(model).layers][1] is Residual
@@ -401,7 +392,7 @@ def test_every_train_option_has_help_with_a_default():
 
 
 def test_installed_command_trains_from_any_directory(tmp_path):
-    command = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
+    command = installed_command()
     result = subprocess.run([command, "train", "--epochs", "2", "--history", "run.json"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -414,7 +405,7 @@ def test_installed_command_trains_from_any_directory(tmp_path):
 
 
 def test_ctrl_c_stops_a_real_run_cleanly_and_keeps_the_finished_epochs(tmp_path):
-    command = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
+    command = installed_command()
     process = subprocess.Popen([command, "train", "--epochs", "100000", "--history", "run.json",
                                 "--save", "m.npz"], cwd=tmp_path, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -435,7 +426,7 @@ def test_ctrl_c_stops_a_real_run_cleanly_and_keeps_the_finished_epochs(tmp_path)
 
 def test_a_reader_that_goes_away_stops_the_run_quietly(tmp_path):
     """`backprop-edu train | head -3`: no 'Broken pipe' error, no traceback, no history half-written."""
-    command = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
+    command = installed_command()
     process = subprocess.Popen([command, "train", "--epochs", "100000", "--history", "run.json"],
                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for _ in range(3):  # the header lines and the first epoch, then the reader leaves
@@ -450,8 +441,8 @@ def test_a_reader_that_goes_away_stops_the_run_quietly(tmp_path):
 
 def run_on_a_terminal(tmp_path, args, stdout_too=True):
     """Run the installed command with stderr (and stdout) on a pseudo-terminal; what it drew."""
-    pty = pytest.importorskip("pty")
-    command = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
+    pty = pytest.importorskip("pty", reason="pseudo-terminals (pty) exist on POSIX systems only")
+    command = installed_command()
     leader, follower = pty.openpty()
     process = subprocess.Popen([command, *args], cwd=tmp_path, stderr=follower,
                                stdout=follower if stdout_too else subprocess.DEVNULL)

@@ -1,5 +1,6 @@
 """The shipped data, the 2-D generators, and reading a user's CSV (every malformed file)."""
 
+import signal
 import time
 
 import numpy as np
@@ -173,9 +174,8 @@ def test_values_too_large_to_standardise_name_their_column():
 def test_ctrl_c_while_parsing_numbers_is_not_swallowed():
     """numpy's own string cast drops a KeyboardInterrupt raised while it runs (the run would go
     on after Ctrl-C); the parser of CSV cells, to_floats, must let it through."""
-    signal = pytest.importorskip("signal")
     if not hasattr(signal, "setitimer"):
-        pytest.skip("no interval timer on this platform")
+        pytest.skip("signal.setitimer (an interval timer) exists on POSIX systems only")
     cells = np.random.default_rng(0).random((40_000, 10)).astype(str)
     started = time.perf_counter()
     assert datasets.to_floats(cells).tolist() == cells.astype(np.float64).tolist()

@@ -2,18 +2,14 @@
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from fractions import Fraction as F
-from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from backprop_edu.cli import main
 from backprop_edu.example import exact, format_value, on_kink, worked_example
+from conftest import installed_command, run as run_cli
 
 # The hand calculation (x = (2, −1), y = 1, W1 = [[1, −1], [1/2, 2]], b1 = (0, −1),
 # W2 = [[1, −2]], b2 = 1/2, ReLU): every number is a dyadic fraction, so the
@@ -41,7 +37,7 @@ def as_fractions(value):
 
 
 def run(*args):
-    return CliRunner().invoke(main, ["example", *map(str, args)])
+    return run_cli("example", *args)
 
 
 @pytest.mark.parametrize("key", sorted(HAND))
@@ -223,9 +219,8 @@ def test_bad_input_is_one_line_error(args, message):
 
 
 def test_installed_command_runs_as_a_subprocess():
-    exe = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
-    done = subprocess.run([exe, "example", "--x=-1,2"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([installed_command(), "example", "--x=-1,2"], capture_output=True,
+                          text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     # x = (−1, 2): a1 = (−1 − 2, −1/2 + 4 − 1) = (−3, 5/2), h1 = (0, 5/2), ŷ = −5 + 1/2 = −9/2
     assert "ŷ = a2 = W2 h1 + b2          = -9/2" in done.stdout

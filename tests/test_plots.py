@@ -9,11 +9,7 @@ import pytest
 from backprop_edu import Dense, Network
 from backprop_edu import plots
 from backprop_edu.experiments import modes_experiment, vanishing_experiment
-
-
-def read_image(path):
-    import matplotlib.image
-    return matplotlib.image.imread(path)
+from conftest import read_image
 
 
 def assert_real_image(path, size=None):
