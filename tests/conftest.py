@@ -3,6 +3,7 @@
     run(*args)              `backprop-edu ARGS...` in this process, through click's CliRunner
     installed_command()     the path of the installed `backprop-edu` console script
     read_image(path)        a written figure as an array of pixels
+    write(directory, name, text)   a text file, e.g. a CSV or a student's solution -> its path
     random_batch(rng, ...)  Gaussian inputs and targets (class labels or real vectors) for a loss
 
 What is left out: fixtures that belong to one test file (a CSV, a trained network).
@@ -38,6 +39,13 @@ def installed_command():
 def read_image(path):
     import matplotlib.image
     return matplotlib.image.imread(path)
+
+
+def write(directory, name, text):
+    """Write ``text`` to directory/name; return the path as a string."""
+    path = directory / name
+    path.write_text(text)
+    return str(path)
 
 
 def random_batch(rng, n_in, n_out, loss, m):

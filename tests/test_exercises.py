@@ -18,6 +18,7 @@ from backprop_edu.exercises.exercise import skeleton_source, solution_source
 from backprop_edu.grader import confine
 from backprop_edu.grader.check import check_functions, make_cases
 from backprop_edu.grader.sandbox import check_file
+from conftest import write
 
 
 def functions_of(source, exercise):
@@ -284,12 +285,6 @@ def test_hints_come_one_at_a_time_and_are_remembered(tmp_path):
 
 
 # The sandbox: one separate process per check.
-
-def write(tmp_path, name, source):
-    path = tmp_path / name
-    path.write_text(source)
-    return str(path)
-
 
 def test_sandbox_passes_the_solution_and_fails_the_skeleton(tmp_path):
     exercise = get_exercise("bp2")

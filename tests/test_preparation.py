@@ -7,12 +7,7 @@ import pytest
 from backprop_edu import datasets
 from backprop_edu.errors import ParameterError
 from backprop_edu.preparation import predictions, prepare, prepare_for_model, resolve_data
-
-
-def write(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
+from conftest import write
 
 
 def test_prepare_is_the_split_then_standardisation_with_the_training_rows_only():
