@@ -76,6 +76,9 @@ def test_check_json_of_a_wrong_answer_says_case_entries_and_diagnosis(tmp_path):
     written = run("check", "bp3_bp4", str(path), "--json", str(tmp_path / "verdict.json"))
     assert written.exit_code == 1 and written.output == text + f"wrote {tmp_path}/verdict.json\n"
     assert json.loads((tmp_path / "verdict.json").read_text()) == verdict
+    graded_again = run("check", "bp3_bp4", str(path), "--json", str(path))
+    assert graded_again.exit_code == 2 and path.read_text().startswith("def bp3_bp4")
+    assert f"{path} is also the file being graded; give --json a file name" in graded_again.output
 
 
 def test_check_of_a_missing_file_or_unknown_exercise_is_one_line():

@@ -8,7 +8,8 @@ import os
 
 import click
 
-from backprop_edu.cli.options import SEED, FiniteFloatRange, json_option, print_or_write
+from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, json_option,
+                                      print_or_write)
 from backprop_edu.exercises import EXERCISES, get_exercise
 from backprop_edu.exercises.exercise import skeleton_source, solution_source
 from backprop_edu.exercises.hints import hint as next_hint, reset as reset_hints
@@ -89,6 +90,7 @@ def check(ctx, name, file, json_output, time_limit, memory_limit, seed):
           backprop-edu exercises check bp2 "$f" > "${f%.py}.txt" && echo "$f pass"
       done
     """
+    distinct_outputs(file=file, json=json_output)
     exercise = get_exercise(name)
     verdict = check_file(exercise, file, seed=seed, time_limit=time_limit,
                          memory_limit_mb=memory_limit)

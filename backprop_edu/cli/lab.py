@@ -11,8 +11,8 @@ import os
 
 import click
 
-from backprop_edu.cli.options import (SEED, FiniteFloatRange, comma_list, figure_path,
-                                      json_option, print_or_write, size_option)
+from backprop_edu.cli.options import (SEED, FiniteFloatRange, comma_list, distinct_outputs,
+                                      figure_path, json_option, print_or_write, size_option)
 
 ACTIVATION_CHOICES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
 INIT_CHOICES = ("normal", "xavier", "he")
@@ -146,6 +146,7 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
     """
     from backprop_edu.experiments import vanishing_experiment
 
+    distinct_outputs(output=output, json=json_output)
     if depth * width * width > MAX_WEIGHTS or depth * width * batch_size > MAX_ACTIVATIONS:
         raise click.UsageError(
             f"--depth {depth} --width {width} --batch-size {batch_size} is too large for the lab "
@@ -220,6 +221,7 @@ def modes(max_params, points, batch_size, seed, output, json_output, size):
     """
     from backprop_edu.experiments import modes_experiment
 
+    distinct_outputs(output=output, json=json_output)
     result = modes_experiment(max_params=max_params, batch_size=batch_size, seed=seed,
                               points=points)
     print_or_write(modes_text(result), result, json_output)

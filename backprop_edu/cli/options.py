@@ -163,21 +163,21 @@ def print_or_write(text, data, json_output):
         click.echo(f"wrote {json_output}")
 
 
-def distinct_outputs(data, model=None, **paths):
+def distinct_outputs(data=None, model=None, file=None, **paths):
     """No two output options may name the same file, and none may overwrite the --data CSV
-    (or the MODEL being read)."""
+    (or the MODEL being read, or the FILE being graded). '-' (standard output) is no file."""
     seen = {}
-    for name, path in (("--data", data), ("MODEL", model)):
+    for name, path in (("--data", data), ("MODEL", model), ("FILE", file)):
         if path is not None and path not in datasets.SHIPPED and os.path.isfile(path):
             seen[os.path.realpath(path)] = name
     for option, path in paths.items():
-        if path is None:
+        if path is None or path == "-":
             continue
         option = "--" + option.replace("_", "-")
         other = seen.setdefault(os.path.realpath(path), option)
         if other != option:
-            what = {"--data": "the data file", "MODEL": "the model file"}.get(
-                other, f"the file of {other}")
+            what = {"--data": "the data file", "MODEL": "the model file",
+                    "FILE": "the file being graded"}.get(other, f"the file of {other}")
             raise click.BadParameter(f"{path} is also {what}; give {option} a file name of its "
                                      "own", param_hint=f"'{option}'")
 
