@@ -7,7 +7,7 @@
     json_option(what)     --json PATH writes ``what`` to a file; --json - prints it instead
     print_or_write        ... and does so: the text, the JSON file, or the JSON alone
     distinct_outputs      no two outputs name the same file, none overwrites the input
-    pixel_size            --size 1200x500 -> (1200, 500)
+    size_option           --size 1200x500 -> (1200, 500), checked by pixel_size
     FiniteFloatRange      click.FloatRange that refuses nan and inf too
     SEED                  a seed: an integer, 0 or more
 
