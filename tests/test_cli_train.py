@@ -473,7 +473,8 @@ def test_the_cli_runs_exactly_the_python_recipe_of_docs_cli(tmp_path):
     from backprop_edu import datasets
     from backprop_edu.optim import SGD
     from backprop_edu.preparation import prepare
-    from backprop_edu.train import build_network, train
+    from backprop_edu import build_network
+    from backprop_edu.train import train
 
     history = tmp_path / "run.json"
     assert run("train", "--epochs", "3", "--history", history, "-q").exit_code == 0

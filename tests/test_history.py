@@ -6,7 +6,7 @@ import pytest
 
 from backprop_edu import history as history_module
 from backprop_edu.history import HistoryWriter, read_history
-from backprop_edu.train import build_network
+from backprop_edu import build_network
 
 CONFIG = {"data": "moons", "layers": [2, 4, 2], "lr": 0.1, "init": None}
 

@@ -15,7 +15,7 @@ from backprop_edu.cli.options import (SEED, FiniteFloatRange, json_option, parse
                                       print_or_write)
 from backprop_edu.gradcheck import gradcheck as check_gradients
 from backprop_edu.losses import LOSSES
-from backprop_edu.train import build_network
+from backprop_edu import build_network
 
 
 @click.command(name="gradcheck")

@@ -30,7 +30,8 @@ from backprop_edu.losses import LOSSES
 from backprop_edu.optim import OPTIMIZERS
 from backprop_edu.preparation import prepare
 from backprop_edu.residual import Residual
-from backprop_edu.train import Diverged, build_network, train_epochs
+from backprop_edu.builder import build_network
+from backprop_edu.train import Diverged, train_epochs
 
 DEFAULT_HIDDEN = 64
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001}
