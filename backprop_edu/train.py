@@ -34,7 +34,6 @@ import time
 
 import numpy as np
 
-from backprop_edu.builder import build_network  # noqa: F401 -- also importable from here
 
 EVAL_CHUNK = 4096  # samples per forward pass when evaluating: memory O(chunk × width)
 DIVERGENCE_FACTOR = 1e6  # a loss above 1e6 × max(the first batch's loss, 1) has diverged
