@@ -64,7 +64,7 @@ def gaussian_batch(batch_size, seed=0, n_features=GAUSSIAN_FEATURES, n_classes=G
 
 def dataset_batch(name, batch_size, seed=0):
     """batch_size samples (a seeded random choice) of a shipped classification dataset
-    (backprop_edu.datasets: digits, xor, moons, circles, spirals), each feature standardised;
+    (backprop_edu.datasets: digits, iris, xor, moons, circles, spirals), each feature standardised;
     or Gaussian inputs for name="gaussian". Returns (X, y, n_classes)."""
     if name == "gaussian":
         return gaussian_batch(batch_size, seed)

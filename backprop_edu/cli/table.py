@@ -49,7 +49,7 @@ class Table:
             values.append(number(record["val_loss"]))
             if self.accuracy:
                 values.append(f"{record['val_accuracy']:.4f}")
-        values += [f"{norm:.3e}" for norm in record["grad_W_norm"]]
+        values += ["—" if norm is None else f"{norm:.3e}" for norm in record["grad_W_norm"]]
         return "  ".join(value.rjust(w) for value, w in zip(values, self.widths))
 
 

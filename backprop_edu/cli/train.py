@@ -23,7 +23,7 @@ from backprop_edu import datasets
 from backprop_edu.activations import ACTIVATIONS
 from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, figure_path,
                                       output_path, parse_layers)
-from backprop_edu.cli.table import Progress, Table
+from backprop_edu.cli.table import Progress, Table, number
 from backprop_edu.history import HistoryWriter
 from backprop_edu.init import INITS
 from backprop_edu.losses import LOSSES
@@ -31,16 +31,29 @@ from backprop_edu.optim import OPTIMIZERS
 from backprop_edu.preparation import prepare
 from backprop_edu.residual import Residual
 from backprop_edu.builder import build_network
-from backprop_edu.train import Diverged, train_epochs
+from backprop_edu.train import EVAL_CHUNK, Diverged, train_epochs
 
 DEFAULT_HIDDEN = 64
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001}
 EXIT_DIVERGED = 3
+# A network whose training needs more memory than this is refused before anything is allocated,
+# as `vanishing` refuses its sizes: beyond it a laptop swaps or dies.
+MAX_TRAINING_BYTES = 4 * 10**9
+STATE_ARRAYS = {"sgd": 0, "momentum": 1, "adam": 2}  # arrays per parameter beyond θ and ∇θ
+
+
+def training_bytes(widths, dtype, optimizer, batch_size, m):
+    """About the memory training takes: every parameter θ, its gradient and the optimiser's
+    state, plus a batch's values (h_{l−1}, a_l, h_l) and an evaluation chunk's (EVAL_CHUNK
+    samples at the widest layer). Returns (bytes, number of parameters)."""
+    n_params = sum((n_in + 1) * n_out for n_in, n_out in zip(widths[:-1], widths[1:]))
+    values = 3 * min(batch_size, m) * sum(widths) + 2 * min(EVAL_CHUNK, m) * max(widths)
+    return np.dtype(dtype).itemsize * (n_params * (2 + STATE_ARRAYS[optimizer]) + values), n_params
 
 
 @click.command()
 @click.option("--data", default="digits", show_default=True,
-              help="A shipped data set (digits, xor, moons, circles, spirals; see "
+              help="A shipped data set (digits, iris, xor, moons, circles, spirals; see "
                    "`backprop-edu datasets`) or the path of a CSV file with a header row.")
 @click.option("--target", default=None,
               help="For a CSV: the name of the column to predict (every other column is a "
@@ -112,7 +125,8 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
 
     ‖∇W_l‖ is the Frobenius norm of layer l's weight gradient (BP3), averaged over the
     epoch's mini-batches: a layer whose norm is orders of magnitude below the others
-    learns slowly. A loss that becomes NaN or infinite stops training (exit code 3).
+    learns slowly. A loss that is no longer finite, or above 10⁶ × max(the first batch's
+    loss, 1), has diverged: training stops (exit code 3) and suggests a smaller --lr.
     """
     distinct_outputs(data, history=history, save=save, plot_boundary=plot_boundary)
     dataset = datasets.load(data, target, task)
@@ -139,6 +153,14 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
                 "try --data moons", param_hint="'--plot-boundary'")
     if lr is None:
         lr = DEFAULT_LR[optimizer]
+    needed, n_params = training_bytes(widths, dtype, optimizer, batch_size, len(dataset.X))
+    if needed > MAX_TRAINING_BYTES:
+        raise click.BadParameter(
+            f"{','.join(map(str, widths))} would need about {needed / 1e9:.3g} GB of memory to "
+            f"train ({n_params:,} parameters in {dtype}, their gradients"
+            f"{' and the optimiser state' if STATE_ARRAYS[optimizer] else ''}, a batch's "
+            f"values), more than the {MAX_TRAINING_BYTES / 1e9:g} GB allowed: use smaller "
+            "hidden widths", param_hint="'--layers'")
 
     # one Generator drives the split, the initial weights and the shuffling, in that order
     rng = np.random.default_rng(seed)
@@ -201,8 +223,9 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
                 click.echo(table.row(record))
     except Diverged as error:
         progress.finish()
-        click.echo(f"Error: {error}. The steps were too large: try a smaller --lr "
-                   f"(e.g. --lr {lr / 10:g}){kept(finished())}.", err=True)
+        click.echo(f"Error: {error.description}. The steps were too large: try --lr "
+                   f"{lr / 10:.3g} or smaller (10× smaller than --lr {lr:.3g}; more may be "
+                   f"needed){kept(finished())}.", err=True)
         sys.exit(EXIT_DIVERGED)
     except KeyboardInterrupt:
         progress.finish()
@@ -221,11 +244,11 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
                                title=f"{dataset.name}: decision regions of "
                                      f"{'-'.join(map(str, widths))} {activation} "
                                      "(standardised features)")
-    summary = [f"train loss {record['train_loss']:.4f}"]
+    summary = [f"train loss {number(record['train_loss'])}"]
     if classification:
         summary.append(f"train accuracy {record['train_accuracy']:.4f}")
     if validation:
-        summary.append(f"validation loss {record['val_loss']:.4f}")
+        summary.append(f"validation loss {number(record['val_loss'])}")
         if classification:
             summary.append(f"validation accuracy {record['val_accuracy']:.4f}")
     outputs = (("history", history), ("model", save), ("decision regions", plot_boundary))
