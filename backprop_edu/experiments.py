@@ -160,7 +160,7 @@ def vanishing_experiment(depth=12, width=64, activations=("sigmoid", "tanh", "re
     "dtype", "loss", "delta_norm", "grad_W_norm", "grad_W_zero_fraction",
     "delta_ratio", "grad_W_ratio", ["float64"], ["trained"]}, ...]}. Lists run
     over l = 1..L; the ratios are layer 1's value over layer L's (None where a
-    run overflowed to inf or nan).
+    run overflowed to inf or nan); "trained" has its own ratios.
     """
     activations = _split(activations, [a for a in ACTIVATIONS if a != "identity"], "activation")
     inits = _split(inits, INITS, "init")
@@ -192,8 +192,10 @@ def vanishing_experiment(depth=12, width=64, activations=("sigmoid", "tanh", "re
                               "dtype": dtype, **run(dtype)}
                     if dtype != "float64":
                         config["float64"] = run("float64")
-                config["delta_ratio"] = _ratio(config["delta_norm"])
-                config["grad_W_ratio"] = _ratio(config["grad_W_norm"])
+                for measured in (config, config.get("trained")):
+                    if measured is not None:
+                        measured["delta_ratio"] = _ratio(measured["delta_norm"])
+                        measured["grad_W_ratio"] = _ratio(measured["grad_W_norm"])
                 configs.append(config)
     settings = {"depth": depth, "width": width, "layers": depth + 1, "data": data,
                 "n_features": X.shape[1], "n_classes": n_classes, "batch_size": batch_size,

@@ -128,11 +128,11 @@ def test_reported_norms_match_an_independent_recomputation(activation, init, res
 def test_residual_blocks_stop_the_collapse():
     result = vanishing_experiment(depth=30, width=32, activations="sigmoid", inits="xavier",
                                   residual=True)
-    plain, highway = result["configs"]
-    assert (plain["residual"], highway["residual"]) == (False, True)
+    plain, residual = result["configs"]
+    assert (plain["residual"], residual["residual"]) == (False, True)
     assert plain["delta_ratio"] < 1e-12
-    assert highway["delta_ratio"] > 0.05
-    assert highway["delta_ratio"] > 1e10 * plain["delta_ratio"]  # orders of magnitude above
+    assert residual["delta_ratio"] > 0.05
+    assert residual["delta_ratio"] > 1e10 * plain["delta_ratio"]  # orders of magnitude above
 
 
 def test_float16_underflows_to_exact_zeros_where_float64_has_none():
