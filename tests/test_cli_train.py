@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -455,6 +456,45 @@ def test_ctrl_c_stops_a_real_run_cleanly_and_keeps_the_finished_epochs(tmp_path)
     kept = len(json.loads(history.read_text())["epochs"])
     assert kept >= 2 and f"interrupted after {kept} epochs" in err
     assert os.listdir(tmp_path) == ["run.json"]  # no model, no temporary file
+
+
+def test_ctrl_c_while_the_command_starts_prints_no_traceback(tmp_path):
+    """SIGINT to the real console script while it imports numpy and the package (seen in
+    /proc: numpy's compiled core is being loaded), and a little later: never a traceback.
+    (Earlier still, while Python itself starts, no program can catch it.)"""
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("needs /proc (Linux) to see when the command is importing numpy")
+    command = installed_command()
+    for extra_delay in (0.0, 0.05):
+        process = subprocess.Popen([command, "train", "--epochs", "1000", "--quiet"],
+                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        deadline = time.monotonic() + 30
+        while "numpy" not in Path(f"/proc/{process.pid}/maps").read_text():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.001)
+        time.sleep(extra_delay)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 130, (extra_delay, err)
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert err.startswith("interrupted")
+
+
+def test_the_console_script_catches_a_ctrl_c_during_its_imports(monkeypatch, capsys):
+    import backprop_edu_start
+
+    class Interrupted:   # an import finder that is interrupted, as a Ctrl-C would be
+        def find_spec(self, name, path=None, target=None):
+            if name == "backprop_edu.cli":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "backprop_edu.cli")
+    monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    with pytest.raises(SystemExit) as exit_:
+        backprop_edu_start.main()
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == "interrupted while starting\n"
 
 
 def test_a_reader_that_goes_away_stops_the_run_quietly(tmp_path):

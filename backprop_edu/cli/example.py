@@ -15,6 +15,8 @@ from backprop_edu.cli.options import json_option, print_or_write
 from backprop_edu.example import as_data, format_value, on_kink, worked_example
 from backprop_edu.gradcheck import gradcheck
 
+CHECK_TOL = 1e-6  # --check: a relative error above this is a disagreement (exit code 1)
+
 
 def parse_number(text, option):
     """'2', '-1', '0.5', '1/2' or '1e-3' -> a float; a one-line error otherwise."""
@@ -72,6 +74,8 @@ def example(x_text, y_text, activation, json_output, check):
     \b
     Try:  backprop-edu example --activation sigmoid
           backprop-edu example --x 1,1 --check     (a1 lands on ReLU's kink)
+
+    With --check the exit code is 1 when backprop and finite differences disagree.
     """
     x = parse_x(x_text)
     y = parse_number(y_text, "--y")
@@ -83,6 +87,8 @@ def example(x_text, y_text, activation, json_output, check):
     if report is not None:
         data["gradcheck"] = {**gradcheck_data(report), "kinks": kinks}
     print_or_write(example_text(result, kinks, report), data, json_output)
+    if report is not None and not report.ok(CHECK_TOL):
+        click.get_current_context().exit(1)   # a check that disagrees fails, as gradcheck does
 
 
 def example_text(result, kinks, report):
@@ -101,7 +107,7 @@ def example_text(result, kinks, report):
                      f"not exist; the code uses the subgradient φ'(0) = {subgradient}")
     if report is not None:
         lines += ["\nFinite-difference check (gradcheck)", str(report)]
-        if report.ok(1e-6):
+        if report.ok(CHECK_TOL):
             lines.append("backprop and finite differences agree")
         elif kinks:
             lines.append("they disagree at the kink: there the central difference averages "

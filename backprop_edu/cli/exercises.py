@@ -122,6 +122,8 @@ def hint(name, number, reset, state_file):
     if k == total:
         click.echo(f"That was the last hint; `backprop-edu exercises solution {name}` "
                    f"shows a full solution.")
+    click.echo(f"(the hints you have seen are remembered in {state_file}; --reset starts "
+               f"{name} over, --state-file or BACKPROP_EDU_HINTS keeps them elsewhere)", err=True)
 
 
 @exercises.command("solution")
