@@ -233,13 +233,18 @@ def exact_value(value):
     return exact(value)
 
 
-def format_value(value):
-    """A number, a vector (a, b) or a matrix [[a, b], [c, d]], with exact() entries."""
-    if isinstance(value, np.ndarray) and value.ndim == 2:
-        return "[" + ", ".join("[" + ", ".join(map(exact, row)) + "]" for row in value) + "]"
-    if isinstance(value, np.ndarray):
-        return "(" + ", ".join(map(exact, value)) + ")"
-    return exact(value)
+def format_value(value, marks=None):
+    """A number, a vector (a, b) or a matrix [[a, b], [c, d]], with exact() entries; an entry
+    whose ``marks`` entry (booleans shaped like value) is true gets a * (e.g. 0* for a zero
+    that comes from φ′ = 0)."""
+    value = np.asarray(value, dtype=np.float64)
+    marks = np.zeros(value.shape, bool) if marks is None else np.asarray(marks, dtype=bool)
+    if value.ndim == 2:
+        return "[" + ", ".join(format_value(row, row_marks)[1:-1].join("[]")
+                               for row, row_marks in zip(value, marks)) + "]"
+    if value.ndim == 1:
+        return "(" + ", ".join(format_value(v, m) for v, m in zip(value, marks)) + ")"
+    return exact(value) + ("*" if marks else "")
 
 
 def json_number(value):

@@ -133,29 +133,22 @@ def parse_y(text, net, from_model):
 
 def graph_text(data, kind):
     """What graph prints: one line per node, its value and gradient (and a sum's parts)."""
-    import numpy as np
-
     labels = {node["id"]: node["label"] for node in data["nodes"]}
-
-    def shown(value):
-        return format_value(np.array(value, dtype=float)) if isinstance(value, list) \
-            else format_value(value)
-
-    width = max(len(shown(node["value"])) for node in data["nodes"])
+    width = max(len(format_value(node["value"])) for node in data["nodes"])
     lines = [f"The computational graph of {kind}, one sample:",
-             f"  x = {shown(data['x'])}, y = {shown(data['y'])}, J = {shown(data['J'])}",
+             f"  x = {format_value(data['x'])}, y = {format_value(data['y'])}, "
+             f"J = {format_value(data['J'])}",
              f"  {'node':<6} {'value':<{width}}  gradient"]
     for node in data["nodes"]:
-        lines.append(f"  {node['label']:<6} {shown(node['value']):<{width}}  "
-                     f"{node['grad_symbol']} = {shown(node['grad'])}")
+        lines.append(f"  {node['label']:<6} {format_value(node['value']):<{width}}  "
+                     f"{node['grad_symbol']} = "
+                     f"{format_value(node['grad'], node['zero_from_phi_prime'])}")
         for part in node["parts"] or []:
             lines.append(f"  {'':<6} {'':<{width}}    from {labels[part['via']]}: "
-                         f"{shown(part['grad'])}")
+                         f"{format_value(part['grad'], part['zero_from_phi_prime'])}")
         if node["parts"]:
             lines.append(f"  {'':<6} {'':<{width}}    (the gradients of {len(node['parts'])} "
                          "paths add)")
-    marked = [node["label"] for node in data["nodes"] if node["zero_from_phi_prime"]]
-    if marked:
-        lines.append(f"zeros from φ′(a) = 0 (a unit that is off) in the gradients of "
-                     f"{', '.join(marked)}")
+    if any(node["zero_from_phi_prime"] for node in data["nodes"]):
+        lines.append("0*: a zero that comes from φ′(a) = 0 (a ReLU unit that is off)")
     return "\n".join(lines)
