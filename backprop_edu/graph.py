@@ -1,4 +1,4 @@
-"""The computational graph of a small network, one sample: every quantity, its value and its gradient.
+"""The computational graph of a small network, one sample: every quantity, its value, its gradient.
 
     net = example_network()                        # the textbook's 2-2-1 network
     graph = computational_graph(net, x=(2, -1), y=1)

@@ -71,7 +71,8 @@ def value_lines(value, marks=None):
         marks = marks or [False] * len(value)
         return ["(" + ", ".join(number(v, m) for v, m in zip(value, marks)) + ")"]
     marks = marks or [[False] * len(row) for row in value]
-    cells = [[number(v, m) for v, m in zip(row, row_marks)] for row, row_marks in zip(value, marks)]
+    cells = [[number(v, m) for v, m in zip(row, row_marks)]
+             for row, row_marks in zip(value, marks)]
     widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
     return ["[ " + "  ".join(cell.rjust(w) for cell, w in zip(row, widths)) + " ]"
             for row in cells]
@@ -91,7 +92,8 @@ def node_body(node, labels):
         rows.append((node["grad_symbol"], node["grad"], node["zero_from_phi_prime"]))
     value = node["value"]
     if isinstance(value, list) and not isinstance(value[0], list) and len(value) > SHORT:
-        columns = [[name] + [number(v, bool(m)) for v, m in zip(values, marks or [0] * len(values))]
+        columns = [[name] + [number(v, bool(m))
+                             for v, m in zip(values, marks or [0] * len(values))]
                    for name, values, marks in rows]
         widths = [max(len(cell) for cell in column) for column in columns]
         return "\n".join("  ".join(column[i].ljust(w) for column, w in zip(columns, widths))
@@ -182,7 +184,17 @@ def place(graph, measure):
         low = int(math.floor(c))
         box.x = centres[low] + (c - low) * (centres[min(low + 1, n_columns - 1)] - centres[low])
 
-    heights = {r: max([boxes[i].h for i in boxes if row[i] == r], default=0) for r in (1, 0, -1)}
+    # a shared parameter between two far layers may land on another's place: one row further
+    taken = []
+    for node_id in sorted((i for i in boxes if row[i] != 0),
+                          key=lambda i: bool(boxes[i].node["parts"])):  # shared ones last
+        box = boxes[node_id]
+        while any(r == row[node_id] and left < box.x + box.w / 2 and box.x - box.w / 2 < right
+                  for r, left, right in taken):
+            row[node_id] += 1 if row[node_id] > 0 else -1
+        taken.append((row[node_id], box.x - box.w / 2 - 0.2, box.x + box.w / 2 + 0.2))
+
+    heights = {r: max(boxes[i].h for i in boxes if row[i] == r) for r in set(row.values())}
     label_h = measure("BP3", LABEL)[1]
     row_gap = max(ROW_GAP, label_h + 0.35)
     lanes = [p for p in pairs if p[0]["equation"] == "identity"]
@@ -220,24 +232,13 @@ def draw_graph(graph, title=None):
     title_w, title_h = measure(title, {**TITLE, "size": FONT + 3})
 
     width = max(width, legend_w + 2 * MARGIN, title_w + 2 * MARGIN)
-    y = MARGIN + legend_h + 0.3 + lane_room
-    if heights[-1]:
-        y += heights[-1] / 2
+    y = MARGIN + legend_h + 0.3 + lane_room - row_gap
+    for r in sorted(heights):              # the rows bottom up: b's, the chain, W's
+        y += row_gap + heights[r] / 2
         for box in boxes.values():
-            if row[box.node["id"]] == -1:
+            if row[box.node["id"]] == r:
                 box.y = y
-        y += heights[-1] / 2 + row_gap
-    y += heights[0] / 2
-    for box in boxes.values():
-        if row[box.node["id"]] == 0:
-            box.y = y
-    y += heights[0] / 2
-    if heights[1]:
-        y += row_gap + heights[1] / 2
-        for box in boxes.values():
-            if row[box.node["id"]] == 1:
-                box.y = y
-        y += heights[1] / 2
+        y += heights[r] / 2
     height = y + 0.25 + title_h + MARGIN
 
     fig.set_size_inches(width, height)
@@ -280,7 +281,7 @@ def draw_graph(graph, title=None):
             horizontal = abs(dx) > abs(dy)
             if horizontal:   # the forward arrow above, the backward one below, its label under it
                 nx, ny = (-dy, dx) if dx > 0 else (dy, -dx)
-            else:            # the forward arrow on the left, the backward one right, its label right
+            else:            # the forward arrow on the left, the backward one right, then its label
                 nx, ny = (-dy, dx) if dy > 0 else (dy, -dx)
             a, b = (u.x + nx * OFFSET, u.y + ny * OFFSET), (v.x + nx * OFFSET, v.y + ny * OFFSET)
             c, d = (v.x - nx * OFFSET, v.y - ny * OFFSET), (u.x - nx * OFFSET, u.y - ny * OFFSET)

@@ -90,7 +90,7 @@ class TiedDense:
     def backward(self, grad_h, input_gradient=True):
         """∂J/∂h_l (n_out × m) -> ∂J/∂h_{l−1} (n_in × m), filling delta, grad_W, grad_b."""
         m = grad_h.shape[1]
-        delta = self.activation.phi_prime(self.a, self.h) * grad_h  # BP2: δ^(l) = φ'(a_l) ⊙ ∂J/∂h_l
+        delta = self.activation.phi_prime(self.a, self.h) * grad_h  # BP2: δ = φ'(a_l) ⊙ ∂J/∂h_l
         self.delta = delta
         self.grad_W = self.h_prev @ delta.T / m  # BP3, transposed use: ∇W = (1/m) H_{l−1} Δ_lᵀ
         self.grad_b = delta.mean(axis=1)         # BP4: ∇b_l = (1/m) Δ_l 1

@@ -129,7 +129,8 @@ def test_all_right_answers_score_11_of_11_and_exit_0():
     assert result.exit_code == 0, result.output
     assert result.output.count("  right: ") == 11
     assert result.output.endswith("score: 11/11\n")
-    assert "1/11  a1 = ?   (a vector of 2 numbers)\n> 3, -2\n  right: a1 = (3, -2)" in result.output
+    assert "1/11  a1 = ?   (a vector of 2 numbers)\n> 3, -2\n  right: a1 = (3, -2)" in \
+        result.output
 
 
 def test_wrong_and_unparseable_answers_get_the_value_the_equation_and_the_mistake():
