@@ -124,15 +124,26 @@ def computational_graph(net, x=X_EXAMPLE, y=Y_EXAMPLE):
     Y = np.asarray(y).reshape(1, -1) if net.loss.name != "softmax_cross_entropy" \
         else np.asarray(y).reshape(1)
     target = np.asarray(Y, dtype=np.float64).ravel()  # a class index, or n_out numbers
-    net.forward(X)
-    J = net.backward(Y, input_gradient=True)
-    _, grad_y_hat = net.loss_gradient(Y)   # ∇_ŷ J, what the loss hands to the output layer
-    builder = GraphBuilder(net)
-    builder.build(X, grad_y_hat, J)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+        net.forward(X)
+        J = net.backward(Y, input_gradient=True)
+        _, grad_y_hat = net.loss_gradient(Y)   # ∇_ŷ J, what the loss hands to the output layer
+        builder = GraphBuilder(net)
+        builder.build(X, grad_y_hat, J)
+    if not all(finite(node[field]) for node in builder.nodes for field in ("value", "grad")):
+        raise ValueError(f"with x = {json_number(X[0])} the numbers overflow float64: choose x "
+                         "and y of a moderate size (say between -1e6 and 1e6)")
     return {"network": repr(net), "loss": net.loss.name,
             "x": json_number(X[0]), "y": json_number(target if target.size > 1 else target[0]),
             "J": json_number(J), "nodes": builder.nodes, "edges": builder.edges,
             "sums": [node["id"] for node in builder.nodes if node["parts"]]}
+
+
+def finite(value):
+    """No null (inf or nan, as json_number writes them) anywhere in a JSON number or list."""
+    if isinstance(value, list):
+        return all(finite(entry) for entry in value)
+    return value is not None
 
 
 def column(array):

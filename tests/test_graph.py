@@ -257,6 +257,7 @@ def test_networks_too_wide_or_of_other_layers_are_refused_naming_the_limit(tmp_p
     (["--model", "{dir}/notes.npz", "--tied"], "leave out --tied"),
     (["--x", "1,2,3"], "--x needs 2 comma-separated numbers"),
     (["--y", "x"], "--y value 'x' is not a finite number"),
+    (["--x", "1e200,1e200"], "the numbers overflow float64"),
     (["-o", "{dir}/graph.txt"], "an image format matplotlib can write"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, args, message):

@@ -31,7 +31,8 @@ from backprop_edu.example import format_value
                    "one node, whose gradients add. [default: off]")
 @click.option("--model", default=None, type=click.Path(dir_okay=False), metavar="PATH",
               help="Draw a saved network (train --save, Network.save) with its own weights; "
-                   "every layer at most 8 units. x is fed to it as it is. [default: none]")
+                   "at most 8 units in every layer and 6 layers. x is fed to it as it is. "
+                   "[default: none]")
 @click.option("-o", "--output", default=None, callback=figure_path, metavar="PATH",
               help="Figure to write (.png, .svg, .pdf). [default: none]")
 @json_option("every node's value and gradient")
