@@ -4,6 +4,7 @@ of the network (no test downloads anything from outside this machine).
     files = make_files(tmp_path / "served", m_train=30, m_test=10)   # the four .gz files
     with serve(tmp_path / "served") as url:                           # http://127.0.0.1:PORT/
         use_source(monkeypatch, "mnist", [url], files)                # the documented hook
+    offline_cache(monkeypatch, tmp_path / "cache")     # no real mirror; BACKPROP_EDU_DATA set
 """
 
 import contextlib
@@ -28,9 +29,14 @@ def idx_bytes(array, code=0x08):
 
 
 def sample(m, rng, rows=28, columns=28):
-    """m random grey images and their labels 0..9 (every class present when m ≥ 10)."""
-    images = rng.integers(0, 256, size=(m, rows, columns), dtype=np.uint8)
+    """m grey images and their labels 0..9 (every class present when m ≥ 10): faint noise,
+    and a bright 4×4 square whose place along the diagonal is the label, so that a network
+    can learn them."""
+    images = rng.integers(0, 64, size=(m, rows, columns), dtype=np.uint8)
     labels = (np.arange(m) % 10).astype(np.uint8)
+    for k in range(10):
+        corner = k * (min(rows, columns) - 4) // 9
+        images[labels == k, corner:corner + 4, corner:corner + 4] = 255
     return images, labels
 
 
@@ -54,6 +60,16 @@ def checksums(files):
     """{file: (size, SHA-256)} of the files make_files made: what SOURCES[name].files holds."""
     return {file: (len(packed), hashlib.sha256(packed).hexdigest())
             for file, (_, packed) in files.items()}
+
+
+def offline_cache(monkeypatch, folder):
+    """Make ``folder`` the data folder (BACKPROP_EDU_DATA) and point every data set at a port
+    where nothing listens, keeping the published sizes and checksums: nothing can reach the
+    network, and a missing file fails as it would offline."""
+    monkeypatch.setenv("BACKPROP_EDU_DATA", str(folder))
+    for name, source in list(mnist.SOURCES.items()):
+        monkeypatch.setitem(mnist.SOURCES, name, source._replace(mirrors=(closed_port_url(),)))
+    return folder
 
 
 def use_source(monkeypatch, name, mirrors, files):

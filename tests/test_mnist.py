@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from backprop_edu import idx, mnist
-from idx_files import (closed_port_url, idx_bytes, make_files, serve, silent_server,
-                       use_source)
+from idx_files import (closed_port_url, idx_bytes, make_files, offline_cache, serve,
+                       silent_server, use_source)
 
 PUBLISHED = dict(mnist.SOURCES)  # the real table, read before any test replaces an entry
 
@@ -21,12 +21,7 @@ PUBLISHED = dict(mnist.SOURCES)  # the real table, read before any test replaces
 @pytest.fixture(autouse=True)
 def cache(tmp_path, monkeypatch):
     """Every test gets its own empty data folder, and no mirror outside this machine."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("BACKPROP_EDU_DATA", str(folder))
-    for name in mnist.NAMES:   # the published sizes and checksums, but no real mirror
-        monkeypatch.setitem(mnist.SOURCES, name,
-                            PUBLISHED[name]._replace(mirrors=(closed_port_url(),)))
-    return folder
+    return offline_cache(monkeypatch, tmp_path / "cache")
 
 
 @pytest.fixture
