@@ -322,7 +322,7 @@ def check_no_split(data, split):
 def check_shipped(data, target=None, task="classification"):
     """A ParameterError if a shipped data set is given a target column or the regression task."""
     if target is not None:
-        raise ParameterError("target", "target is only for a CSV file: the shipped data set "
+        raise ParameterError("target", "target is only for a CSV file: the data set "
                              "{data!r} has its labels already; leave target out", data=data)
     if task == "regression":
         raise ParameterError("task", "{data} is a classification data set: leave task out",

@@ -16,7 +16,8 @@ BACKPROP_EDU_DATA is set, else in the user's cache folder: ~/.cache/backprop-edu
 ($XDG_CACHE_HOME/backprop-edu when that is set) on Linux, ~/Library/Caches/backprop-edu
 on macOS, %LOCALAPPDATA%\\backprop-edu\\Cache on Windows; e.g.
 ~/.cache/backprop-edu/mnist/train-images-idx3-ubyte.gz. A file there may also be
-unpacked (train-images-idx3-ubyte, without .gz): put by hand, either form is read.
+unpacked (train-images-idx3-ubyte, without .gz, or train-images.idx3-ubyte as some copies
+name it): put by hand, any of these is read.
 
 On first use the missing files are downloaded (urllib, from the mirrors below, in
 order), with a progress bar on stderr when it is a terminal. A download is checked
@@ -160,10 +161,12 @@ def check_name(name):
 
 
 def cached(name, file):
-    """The path of ``file`` in the cache, as published (.gz) or unpacked; None if absent."""
-    for path in (folder(name) / file, folder(name) / file.removesuffix(".gz")):
-        if path.is_file():
-            return path
+    """The path of ``file`` in the cache, as published (.gz) or unpacked, also under the name
+    some copies give it (train-images.idx3-ubyte); None if absent."""
+    unpacked = file.removesuffix(".gz")
+    for candidate in (file, unpacked, unpacked.replace("-idx", ".idx")):
+        if (folder(name) / candidate).is_file():
+            return folder(name) / candidate
     return None
 
 

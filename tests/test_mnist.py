@@ -249,9 +249,13 @@ def test_files_put_by_hand_unpacked_are_read_without_a_download(cache):
     made = make_files(cache / "mnist", m_train=20, m_test=10)
     for file, (array, _) in made.items():   # unpack them, as a user may have them
         (cache / "mnist" / file).unlink()
-        (cache / "mnist" / file.removesuffix(".gz")).write_bytes(idx_bytes(array))
+        unpacked = file.removesuffix(".gz")
+        if unpacked.startswith("t10k"):      # as some copies name them: t10k-images.idx3-ubyte
+            unpacked = unpacked.replace("-idx", ".idx")
+        (cache / "mnist" / unpacked).write_bytes(idx_bytes(array))
     train = mnist.load("mnist", "train", progress=None)   # the mirror refuses: no download
     assert train.X.shape == (20, 784)
+    assert mnist.load("mnist", "test", progress=None).y.tolist() == list(range(10))
     assert mnist.missing("mnist") == []
 
 
