@@ -119,7 +119,7 @@ def test_vanishing_residual_runs_each_configuration_both_ways(tmp_path):
 @pytest.mark.parametrize("args,fragment", [
     (["--depth", "0"], "--depth"), (["--activations", "sigmoid,swish"], "unknown activation 'swish'"),
     (["--init", "orthogonal"], "unknown init 'orthogonal'"), (["--dtype", "float8"], "--dtype"),
-    (["--data", "mnist"], "unknown data 'mnist'"), (["-o", "out.bmpx"], "not an image format"),
+    (["--data", "emnist"], "unknown data 'emnist'"), (["-o", "out.bmpx"], "not an image format"),
     (["--size", "big"], "WIDTHxHEIGHT"),
     (["--lr", "nan"], "'--lr': nan is not in the range x>0 (a finite number)."),
     (["--seed", "-1"], "'--seed': -1 is not in the range x>=0.")])
