@@ -50,6 +50,7 @@ import numbers
 import numpy as np
 
 from backprop_edu.euler import EulerStep, check_tau
+from backprop_edu.experiments import _finite_or_none  # inf, nan -> None, for JSON
 from backprop_edu.layers import Dense
 from backprop_edu.network import Network
 from backprop_edu.residual import Residual
@@ -193,11 +194,6 @@ def measured_growth(norms):
     return math.exp((math.log(last) - math.log(top)) / steps), steps
 
 
-def json_norms(values):
-    """Floats for JSON: inf and nan (an overflowed norm) become None."""
-    return [float(v) if math.isfinite(v) else None for v in values]
-
-
 def growth_record(tau, eigenvalue, norms):
     """One (τ, λ) run as plain data: the record the lab's --json writes."""
     growth, steps = measured_growth(norms)
@@ -205,7 +201,7 @@ def growth_record(tau, eigenvalue, norms):
     return {"tau": tau, "eigenvalue": [eigenvalue.real, eigenvalue.imag],
             "measured_growth": growth, "predicted_growth": predicted,
             "stable": predicted <= 1, "steps_measured": steps,
-            "grad_norms": json_norms(norms)}
+            "grad_norms": _finite_or_none(norms)}
 
 
 # -- the experiment ---------------------------------------------------------------
@@ -374,9 +370,9 @@ def recurrent_experiment(steps=50, spectral_radii=(0.9, 1.0, 2.0), width=16, bat
             total = float(np.linalg.norm(shared_W.grad))   # ∇W J = Σ_t (1/m) δ_t h_{t−1}ᵀ
             bound = norms[-1] * rho ** np.arange(steps, -1, -1.0)   # ρ^(T−t) ‖∂J/∂h_T‖
         growth, measured = measured_growth(norms)
-        runs.append({"spectral_radius": rho, "grad_h_norms": json_norms(norms),
-                     "bound": json_norms(bound), "measured_growth": growth,
-                     "steps_measured": measured, "grad_W_parts": json_norms(parts),
+        runs.append({"spectral_radius": rho, "grad_h_norms": _finite_or_none(norms),
+                     "bound": _finite_or_none(bound), "measured_growth": growth,
+                     "steps_measured": measured, "grad_W_parts": _finite_or_none(parts),
                      "grad_W_norm": total if math.isfinite(total) else None,
                      "loss": float(J) if math.isfinite(J) else None})
     settings = {"steps": steps, "width": width, "batch_size": batch_size, "n_out": n_out,

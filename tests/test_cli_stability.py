@@ -7,16 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import installed_command, read_image, run
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.exit_code != 0
-    assert "Traceback" not in result.output
-    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
-    assert len(error_lines) == 1, result.output
-    for fragment in fragments:
-        assert fragment in error_lines[0], error_lines[0]
+from conftest import assert_one_line_error, installed_command, read_image, run
 
 
 def test_the_json_records_agree_with_one_plus_tau_lambda(tmp_path):

@@ -61,10 +61,10 @@ def positive_numbers(what, example, most=12):
 
 
 def given(ctx, names):
-    """The options among ``names`` that the user typed (not left at their defaults)."""
-    source = click.core.ParameterSource.COMMANDLINE
-    return ["--" + name.replace("_", "-").replace("radii", "radius").replace("taus", "tau")
-            for name in names if ctx.get_parameter_source(name) == source]
+    """The flags of the options among ``names`` that the user typed (not left at defaults)."""
+    typed = click.core.ParameterSource.COMMANDLINE
+    return [param.opts[0] for param in ctx.command.params
+            if param.name in names and ctx.get_parameter_source(param.name) == typed]
 
 
 def check_sizes(recurrent, eigenvalues, depth, steps, width, batch_size):
