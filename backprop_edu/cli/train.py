@@ -85,6 +85,11 @@ EXIT_DIVERGED = 3
               help="μ of --optimizer momentum (v ← μv + g); ignored by the others.")
 @click.option("--weight-decay", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
               help="L2 penalty λ: adds λθ to every gradient.")
+@click.option("--clip-norm", type=FiniteFloatRange(min=0, min_open=True), default=None,
+              metavar="C",
+              help="Clip the gradients by global norm before every step: when ‖g‖ = "
+                   "√(Σ_θ ‖∇θ J‖²) > C, scale every ∇θ J by C/‖g‖ (the history records the "
+                   "norm before clipping). [default: no clipping]")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
               help="Samples per gradient step (the m of BP3/BP4); one larger than the training "
                    "split means full-batch gradient descent.")
@@ -109,8 +114,8 @@ EXIT_DIVERGED = 3
 @click.option("--quiet", "-q", is_flag=True, default=False,
               help="Print only the final result: no table, no progress bar. [default: off]")
 def train(data, target, task, widths, activation, output_activation, loss, init, residual,
-          optimizer, lr, momentum, weight_decay, batch_size, epochs, val_split, seed, dtype,
-          history, save, plot_boundary, quiet):
+          optimizer, lr, momentum, weight_decay, clip_norm, batch_size, epochs, val_split, seed,
+          dtype, history, save, plot_boundary, quiet):
     """Train a network and print, every epoch, its losses and each layer's ‖∇W_l‖.
 
     \b
@@ -167,9 +172,9 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
               "layers": widths, "activation": activation,
               "output_activation": output_activation, "loss": loss, "init": init,
               "residual": residual, "optimizer": optimizer, "lr": lr, "momentum": momentum,
-              "weight_decay": weight_decay, "batch_size": batch_size, "epochs": epochs,
-              "val_split": val_split, "seed": seed, "dtype": dtype, "history": history,
-              "save": save, "plot_boundary": plot_boundary, "quiet": quiet}
+              "weight_decay": weight_decay, "clip_norm": clip_norm, "batch_size": batch_size,
+              "epochs": epochs, "val_split": val_split, "seed": seed, "dtype": dtype,
+              "history": history, "save": save, "plot_boundary": plot_boundary, "quiet": quiet}
     metadata["config"] = config
     try:
         net = build_network(widths, activation, output_activation, init=init, loss=loss,
@@ -186,19 +191,21 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
 
     writer = HistoryWriter(history, config, net) if history is not None else None
     validation = len(val_rows) > 0
-    table = Table(net, classification, validation)
+    table = Table(net, classification, validation, clipping=clip_norm is not None)
     if not quiet:
         output = "" if output_activation == "identity" else f", {output_activation} output"
+        clipped = f", gradients clipped to norm {clip_norm:g}" if clip_norm is not None else ""
         click.echo(f"{name}: {len(train_rows)} training and {len(val_rows)} validation "
                    f"samples, {n_features} features, {what}. Network "
                    f"{'-'.join(map(str, widths))} ({activation}{', residual' if residual else ''}"
-                   f"{output}), {loss}, {optimizer} lr={lr:g}, {dtype}.")
+                   f"{output}), {loss}, {optimizer} lr={lr:g}{clipped}, {dtype}.")
         click.echo(table.header())
 
     n_batches = -(-len(train_rows) // min(batch_size, len(train_rows)))
     progress = Progress(epochs * n_batches, quiet)
     epochs_run = train_epochs(net, opt, X_train, y_train, X_val, y_val, epochs=epochs,
-                              batch_size=batch_size, rng=rng, on_batch=progress.on_batch)
+                              batch_size=batch_size, rng=rng, on_batch=progress.on_batch,
+                              clip_norm=clip_norm)
     record = None
     done = 0  # epochs finished
 
@@ -221,8 +228,9 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
                 click.echo(table.row(record))
     except Diverged as error:
         progress.finish()
+        clip = " or clip the gradients (--clip-norm 1)" if clip_norm is None else ""
         click.echo(f"Error: {error}. The steps were too large: try a smaller --lr "
-                   f"(e.g. --lr {lr / 10:g}){kept(finished())}.", err=True)
+                   f"(e.g. --lr {lr / 10:g}){clip}{kept(finished())}.", err=True)
         sys.exit(EXIT_DIVERGED)
     except KeyboardInterrupt:
         progress.finish()
