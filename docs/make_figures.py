@@ -81,9 +81,24 @@ def training():
                          title="Training history: moons, 4 sigmoid hidden layers, 20 epochs")
 
 
+def graphs():
+    """backprop-edu graph, graph --tied and graph --residual (the computational graph)."""
+    from backprop_edu.graph import (computational_graph, example_network, residual_network,
+                                    tied_network)
+    from backprop_edu.graph_figure import plot_graph
+
+    plot_graph(computational_graph(example_network(), (2, -1), 1),
+               os.path.join(FIGURES, "graph.png"))
+    plot_graph(computational_graph(tied_network(), (2, -1), (2, -1)),
+               os.path.join(FIGURES, "graph-tied.png"))
+    plot_graph(computational_graph(residual_network(), (2, -1), 1),
+               os.path.join(FIGURES, "graph-residual.png"))
+
+
 def main(only=""):
     os.makedirs(FIGURES, exist_ok=True)
-    for make in (vanishing, vanishing_std_1, highway, float16, modes, stability, bptt, training):
+    for make in (vanishing, vanishing_std_1, highway, float16, modes, stability, bptt, training,
+                 graphs):
         if only in make.__name__:
             make()
             print(f"{make.__name__}: done")
