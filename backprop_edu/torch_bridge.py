@@ -11,10 +11,15 @@ Layer by layer (l = 1, 2, ... as in the equations; module names carry l):
                             nothing for identity): PyTorch's weight is W_l (n_out × n_in), its
                             bias is b_l, and it computes a_l = h_{l−1} W_lᵀ + b_l on rows = samples
     Residual(width, φ)      residual{l} = torch_modules.ResidualBlock: h_{l−1} + φ(linear(h_{l−1}))
+    EulerStep(width, τ, φ)  euler{l} = ResidualBlock with scale τ: h_{l−1} + τ φ(linear(h_{l−1}))
+    TiedDense(n_in, n_out)  tied{l} = torch_modules.TiedLinear, using the encoder's weight
+                            transposed, and its activation module
 
-A layer type has one small function here that returns its modules (TRANSLATIONS);
-anything else, e.g. a layer of your own, is a TypeError naming it. The weights are
-copied: the two networks train independently afterwards.
+A parameter two layers share (the same array: tied weights) becomes one nn.Parameter that
+both modules hold, so PyTorch adds its two gradients as Parameter.grad does. A layer type
+has one small function here that returns its modules (TRANSLATIONS); anything else, e.g. a
+layer of your own, is a TypeError naming it. The weights are copied: the two networks
+train independently afterwards.
 
 The losses, as PyTorch computes the same J (the mean over the m samples of the batch):
 
@@ -35,8 +40,8 @@ PyTorch is optional (pip install "backprop-edu[torch]"): it is imported inside t
 functions, so the rest of the package never needs it, and without it each function
 raises a one-line ImportError saying how to install it.
 
-What is left out: convolutions, optimiser state, any module but Linear, the six
-activations and ResidualBlock in from_torch.
+What is left out: convolutions, optimiser state, and in from_torch any module but Linear,
+the six activations and the package's own ResidualBlock and TiedLinear.
 """
 
 from collections import OrderedDict
@@ -44,9 +49,11 @@ from collections import OrderedDict
 import numpy as np
 
 from backprop_edu.activations import LEAKY_SLOPE
+from backprop_edu.euler import EulerStep
 from backprop_edu.layers import Dense
 from backprop_edu.losses import get_loss
 from backprop_edu.residual import Residual
+from backprop_edu.tied import TiedDense
 
 INSTALL = 'pip install "backprop-edu[torch]"'
 
@@ -71,34 +78,59 @@ def activation_module(name, nn):
     return modules[name]() if name != "identity" else None
 
 
-def linear_module(layer, torch):
-    """nn.Linear holding a copy of the layer's W_l (n_out × n_in) and b_l, in its dtype."""
+def parameter(array, shared, torch):
+    """An nn.Parameter holding a copy of ``array``; for an array two layers share, the same
+    nn.Parameter again (``shared`` maps each array seen to its Parameter)."""
+    if id(array) not in shared:
+        shared[id(array)] = torch.nn.Parameter(torch.tensor(array))   # torch.tensor copies
+    return shared[id(array)]
+
+
+def linear_module(layer, shared, torch):
+    """nn.Linear holding (a copy of) the layer's W_l (n_out × n_in) and b_l, in its dtype."""
     linear = torch.nn.Linear(layer.n_in, layer.n_out, dtype=getattr(torch, layer.W.dtype.name))
-    with torch.no_grad():
-        linear.weight.copy_(torch.from_numpy(layer.W))   # weight = W_l
-        linear.bias.copy_(torch.from_numpy(layer.b))     # bias = b_l
+    linear.weight = parameter(layer.W, shared, torch)    # weight = W_l
+    linear.bias = parameter(layer.b, shared, torch)      # bias = b_l
     return linear
 
 
-def dense_modules(layer, l, torch):
-    """Dense: a_l = W_l h_{l−1} + b_l, then h_l = φ(a_l) (no module for identity)."""
-    modules = [(f"linear{l}", linear_module(layer, torch))]
+def with_activation(name, module, layer, l, torch):
+    """[(name{l}, module), (φ{l}, φ's module)]: no module for the identity."""
     activation = activation_module(layer.activation.name, torch.nn)
+    modules = [(f"{name}{l}", module)]
     if activation is not None:
         modules.append((f"{layer.activation.name}{l}", activation))
     return modules
 
 
-def residual_modules(layer, l, torch):
-    """Residual: h_l = h_{l−1} + φ(W_l h_{l−1} + b_l), as the package's ResidualBlock module."""
+def dense_modules(layer, l, shared, torch):
+    """Dense: a_l = W_l h_{l−1} + b_l, then h_l = φ(a_l)."""
+    return with_activation("linear", linear_module(layer, shared, torch), layer, l, torch)
+
+
+def residual_modules(layer, l, shared, torch, scale=1.0, name="residual"):
+    """Residual: h_l = h_{l−1} + φ(W_l h_{l−1} + b_l), as the package's ResidualBlock."""
     from backprop_edu.torch_modules import ResidualBlock
     activation = activation_module(layer.activation.name, torch.nn) or torch.nn.Identity()
-    return [(f"residual{l}", ResidualBlock(linear_module(layer, torch), activation))]
+    return [(f"{name}{l}", ResidualBlock(linear_module(layer, shared, torch), activation, scale))]
 
 
-# One function per layer type: (layer, l, torch) -> [(module name, module), ...].
+def euler_modules(layer, l, shared, torch):
+    """EulerStep: h_l = h_{l−1} + τ φ(W_l h_{l−1} + b_l), a ResidualBlock scaled by τ."""
+    return residual_modules(layer, l, shared, torch, scale=layer.tau, name="euler")
+
+
+def tied_modules(layer, l, shared, torch):
+    """TiedDense: a_l = Wᵀ h_{l−1} + b_l with the encoder's W (the same Parameter), then φ."""
+    from backprop_edu.torch_modules import TiedLinear
+    tied = TiedLinear(parameter(layer.W, shared, torch), parameter(layer.b, shared, torch))
+    return with_activation("tied", tied, layer, l, torch)
+
+
+# One function per layer type: (layer, l, shared, torch) -> [(module name, module), ...].
 # The exact type counts: a subclass of Dense of your own may compute something else.
-TRANSLATIONS = {Dense: dense_modules, Residual: residual_modules}
+TRANSLATIONS = {Dense: dense_modules, Residual: residual_modules, EulerStep: euler_modules,
+                TiedDense: tied_modules}
 
 
 def to_torch(net):
@@ -108,7 +140,7 @@ def to_torch(net):
     torch_net.linear1.weight is W_1. A layer without a translation is a one-line TypeError.
     """
     torch = import_torch()
-    modules = []
+    modules, shared = [], {}
     for l, layer in enumerate(net.layers, start=1):
         translate = TRANSLATIONS.get(type(layer))
         if translate is None:
@@ -116,7 +148,7 @@ def to_torch(net):
             raise TypeError(f"layer {l} ({type(layer).__name__}) has no PyTorch translation: "
                             f"to_torch translates {known}; write that layer's torch module "
                             "yourself, or leave it out")
-        modules += translate(layer, l, torch)
+        modules += translate(layer, l, shared, torch)
     return torch.nn.Sequential(OrderedDict(modules))
 
 
@@ -132,19 +164,25 @@ def activation_name(module, nn):
     return names.get(type(module))
 
 
-def layer_from_linear(linear, activation, kind, torch, where):
-    """A Dense (or Residual) layer holding a copy of an nn.Linear's weight and bias."""
-    if linear.weight.dtype not in (torch.float16, torch.float32, torch.float64):
-        raise TypeError(f"{where} is {linear.weight.dtype}: backprop-edu computes in float16, "
+def array(tensor, shared, torch, where):
+    """A numpy copy of a torch parameter; for a parameter two modules share, the same array
+    again (``shared`` maps each parameter seen to its array)."""
+    if tensor.dtype not in (torch.float16, torch.float32, torch.float64):
+        raise TypeError(f"{where} is {tensor.dtype}: backprop-edu computes in float16, "
                         "float32 or float64; convert the module first, e.g. module.double()")
-    W = linear.weight.detach().cpu().numpy()
-    b = (linear.bias.detach().cpu().numpy() if linear.bias is not None
-         else np.zeros(len(W), W.dtype))  # nn.Linear(..., bias=False): b_l = 0
-    n_out, n_in = W.shape
-    layer = (Dense(n_in, n_out, activation, dtype=W.dtype, rng=0) if kind is Dense
-             else Residual(n_in, activation, dtype=W.dtype, rng=0))
-    layer.W[...] = W
-    layer.b[...] = b
+    if id(tensor) not in shared:
+        shared[id(tensor)] = tensor.detach().cpu().numpy().copy()
+    return shared[id(tensor)]
+
+
+def layer_from(weight, bias, activation, make, shared, torch, where):
+    """A layer made by make(n_out, n_in, activation, dtype) holding (a copy of) ``weight``
+    and ``bias`` (nn.Linear(..., bias=False): b = 0)."""
+    W = array(weight, shared, torch, where)
+    b = (array(bias, shared, torch, where) if bias is not None
+         else np.zeros(len(W), W.dtype))
+    layer = make(*W.shape, activation, W.dtype)
+    layer.W, layer.b = W, b
     return layer
 
 
@@ -153,11 +191,13 @@ def layers_from_torch(module):
 
     Linear followed by an activation (ReLU, LeakyReLU(0.01), Sigmoid, Tanh, Softplus,
     Identity) is one Dense layer with that activation; a Linear followed by anything else
-    is an identity Dense layer; the package's own ResidualBlock is a Residual layer.
-    Anything else is a one-line TypeError naming the module and its place.
+    is an identity Dense layer; the package's own ResidualBlock is a Residual layer (an
+    EulerStep when its scale is not 1) and its TiedLinear a TiedDense. A parameter two
+    modules share is one array, shared by the two layers. Anything else is a one-line
+    TypeError naming the module and its place.
     """
     torch = import_torch()
-    from backprop_edu.torch_modules import ResidualBlock
+    from backprop_edu.torch_modules import ResidualBlock, TiedLinear
     nn = torch.nn
     if isinstance(module, nn.Linear):
         module = nn.Sequential(module)
@@ -165,17 +205,29 @@ def layers_from_torch(module):
         raise TypeError(f"from_torch takes a torch.nn.Sequential of Linear and activation "
                         f"modules, got {type(module).__name__}")
     children = list(module.named_children())
-    layers, i = [], 0
+    layers, shared, i = [], {}, 0
     while i < len(children):
         name, child = children[i]
         where = f"module {name!r} ({type(child).__name__})"
-        if isinstance(child, nn.Linear):
-            following = activation_name(children[i + 1][1], nn) if i + 1 < len(children) else None
-            layers.append(layer_from_linear(child, following or "identity", Dense, torch, where))
+        following = activation_name(children[i + 1][1], nn) if i + 1 < len(children) else None
+        if isinstance(child, (nn.Linear, TiedLinear)):
+            if isinstance(child, nn.Linear):
+                def make(n_out, n_in, activation, dtype):
+                    return Dense(n_in, n_out, activation, dtype=dtype, rng=0)
+            else:
+                def make(n_in, n_out, activation, dtype):   # W is used transposed
+                    return TiedDense(n_in, n_out, activation, dtype=dtype)
+            layers.append(layer_from(child.weight, child.bias, following or "identity", make,
+                                     shared, torch, where))
             i += 2 if following else 1
         elif isinstance(child, ResidualBlock) and activation_name(child.activation, nn):
-            layers.append(layer_from_linear(child.linear, activation_name(child.activation, nn),
-                                            Residual, torch, where))
+            def make(width, _, activation, dtype, scale=child.scale):
+                if scale == 1:
+                    return Residual(width, activation, dtype=dtype, rng=0)
+                return EulerStep(width, scale, activation, dtype=dtype, rng=0)
+            layers.append(layer_from(child.linear.weight, child.linear.bias,
+                                     activation_name(child.activation, nn), make, shared,
+                                     torch, where))
             i += 1
         elif isinstance(child, nn.Identity):  # computes nothing
             i += 1
@@ -193,7 +245,7 @@ def explain(child, nn):
     if isinstance(child, (nn.LeakyReLU, nn.Softplus)):
         return "backprop-edu has only LeakyReLU(0.01) and Softplus(beta=1)"
     return ("it takes Linear modules, each followed by ReLU, LeakyReLU(0.01), Sigmoid, Tanh, "
-            "Softplus or nothing, and the package's ResidualBlock")
+            "Softplus or nothing, and the package's ResidualBlock and TiedLinear")
 
 
 # -- the losses ------------------------------------------------------------------------

@@ -171,7 +171,7 @@ BAD_TRAIN = [
     (["--layers", "2,8,2"], "use --layers 64,...,10"),
     (["--activation", "swish"], "'identity', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'softplus'"),
     (["--optimizer", "rmsprop"], "'sgd', 'momentum', 'adam'"),
-    (["--data", "mnist"], "expected one of digits, iris, xor, moons, circles, spirals"),
+    (["--data", "emnist"], "expected one of digits, iris, xor, moons, circles, spirals"),
     (["--lr", "0"], "'--lr': 0.0 is not in the range x>0."),
     (["--lr", "-0.1"], "-0.1 is not in the range x>0."),
     (["--batch-size", "0"], "'--batch-size': 0 is not in the range x>=1."),
@@ -481,20 +481,35 @@ def test_ctrl_c_while_the_command_starts_prints_no_traceback(tmp_path):
         assert err.startswith("interrupted")
 
 
-def test_the_console_script_catches_a_ctrl_c_during_its_imports(monkeypatch, capsys):
+@pytest.mark.parametrize("how", ["KeyboardInterrupt", "ImportError, as numpy turns it",
+                                 "ImportError without Ctrl-C"])
+def test_the_console_script_catches_a_ctrl_c_during_its_imports(monkeypatch, capsys, how):
     import backprop_edu_start
 
-    class Interrupted:   # an import finder that is interrupted, as a Ctrl-C would be
+    class Interrupted:   # an import finder at which the user presses Ctrl-C (a real SIGINT)
         def find_spec(self, name, path=None, target=None):
-            if name == "backprop_edu.cli":
-                raise KeyboardInterrupt
+            if name != "backprop_edu.cli":
+                return None
+            if how == "ImportError without Ctrl-C":
+                raise ImportError("a broken installation")
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                if how == "KeyboardInterrupt":
+                    raise
+                raise ImportError("numpy: PyCapsule_Import could not import module") from None
 
     monkeypatch.delitem(sys.modules, "backprop_edu.cli")
     monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    if how == "ImportError without Ctrl-C":
+        with pytest.raises(ImportError, match="a broken installation"):
+            backprop_edu_start.main()     # a real problem is shown, not called a Ctrl-C
+        return
     with pytest.raises(SystemExit) as exit_:
         backprop_edu_start.main()
     assert exit_.value.code == 130
     assert capsys.readouterr().err == "interrupted while starting\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # given back
 
 
 def test_a_reader_that_goes_away_stops_the_run_quietly(tmp_path):

@@ -48,12 +48,14 @@ def test_the_readme_tour_runs_top_to_bottom_in_an_empty_folder(tmp_path):
     assert len(lines) >= 10 and all(line.startswith("backprop-edu ") for line in lines)
     bin_dir = os.path.dirname(installed_command())
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"], "MPLBACKEND": "Agg"}
-    done = subprocess.run(["bash", "-e", "-c", tour()], cwd=tmp_path, env=env,
+    answers = "?\n" * 11   # `example --quiz` asks 11 questions: the user asks for each answer
+    done = subprocess.run(["bash", "-e", "-c", tour()], cwd=tmp_path, env=env, input=answers,
                           capture_output=True, text=True, timeout=300)   # as a user pastes it
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Traceback" not in done.stderr and "Error" not in done.stderr
-    written = {"run.json", "run.png", "vanishing.png", "residual.png", "modes.png", "my.csv",
-               "model.npz", "predictions.csv"}
+    assert "score: 0/11" in done.stdout       # the quiz ran to its end
+    written = {"run.json", "run.png", "vanishing.png", "residual.png", "modes.png", "graph.png",
+               "my.csv", "model.npz", "predictions.csv"}
     assert written <= set(os.listdir(tmp_path))
     predicted = (tmp_path / "predictions.csv").read_text().splitlines()
     assert predicted[0] == "species" and len(predicted) == 151

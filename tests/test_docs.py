@@ -44,7 +44,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 TUTORIALS = sorted((DOCS / "tutorials").glob("*.md"))
 RUNNABLE_PAGES = TUTORIALS + [DOCS / "layers.md"]  # pages whose code runs as written
 PYTORCH_PAGE = DOCS / "pytorch.md"  # runs as written when PyTorch (optional) is installed
-CHECKED_PAGES = [DOCS / "README.md", DOCS / "equations.md", PYTORCH_PAGE, *RUNNABLE_PAGES]
+CHECKED_PAGES = [DOCS / "README.md", DOCS / "equations.md", DOCS / "mnist.md", PYTORCH_PAGE,
+                 *RUNNABLE_PAGES]
 
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: ([^>]*?) -->\s*$")

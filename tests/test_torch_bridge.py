@@ -5,8 +5,9 @@ import sys
 import numpy as np
 import pytest
 
-from backprop_edu import Dense, Network, Residual, loss_to_torch
+from backprop_edu import Dense, Network, Residual, TiedDense, loss_to_torch
 from backprop_edu.activations import ACTIVATIONS
+from backprop_edu.euler import EulerStep
 
 
 @pytest.fixture
@@ -72,6 +73,47 @@ def test_to_torch_gradients_equal_the_packages_on_random_networks(torch, loss, d
             assert np.allclose(linear.weight.grad.numpy(), layer.grad_W, rtol=rel,
                                atol=rel * scale)
             assert np.allclose(linear.bias.grad.numpy(), layer.grad_b, rtol=rel, atol=rel * scale)
+
+
+@pytest.mark.parametrize("dtype, rel", [(np.float64, 1e-10), (np.float32, 2e-4)])
+def test_shared_weights_euler_steps_and_tied_decoders_give_the_same_gradients(torch, dtype,
+                                                                              rel):
+    rng = np.random.default_rng(3)
+    encoder = Dense(5, 3, activation="tanh", rng=rng, dtype=dtype)
+    again = Dense(3, 3, activation="sigmoid", rng=rng, dtype=dtype)
+    reused = Dense(3, 3, activation="sigmoid", rng=rng, dtype=dtype)
+    reused.W = again.W                                  # one W used by two layers
+    layers = [encoder, again, reused, EulerStep(3, 0.3, rng=rng, dtype=dtype),
+              TiedDense.transposing(encoder, activation="softplus"),   # encoder's W, transposed
+              Dense(5, 2, activation="identity", rng=rng, dtype=dtype)]
+    for layer in layers:
+        layer.b[...] = 0.1 * rng.standard_normal(layer.n_out)
+    net = Network(layers, loss="half_mse")
+    X, Y = rng.standard_normal((6, 5)).astype(dtype), rng.standard_normal((6, 2))
+    net.forward(X)
+    J = net.backward(Y)
+
+    torch_net = net.to_torch()
+    assert list(dict(torch_net.named_children())) == [
+        "linear1", "tanh1", "linear2", "sigmoid2", "linear3", "sigmoid3", "euler4", "tied5",
+        "softplus5", "linear6"]
+    assert torch_net.linear2.weight is torch_net.linear3.weight          # one Parameter
+    assert torch_net.tied5.weight is torch_net.linear1.weight
+    J_torch = loss_to_torch(net.loss)(torch_net(torch.from_numpy(X)), Y)
+    J_torch.backward()
+    assert J_torch.item() == pytest.approx(J, rel=rel)
+    grads = {id(p): p.grad.numpy() for p in torch_net.parameters()}     # each Parameter once
+    assert len(grads) == len(net.parameters()) == 10   # 12 arrays, 2 of them shared
+    for parameter, (name, theta) in zip(net.parameters(), torch_net.named_parameters()):
+        scale = max(np.abs(parameter.grad).max(), 1e-3)
+        assert np.allclose(grads[id(theta)], parameter.grad, rtol=rel, atol=rel * scale), name
+
+    back = Network.from_torch(torch_net, loss="half_mse")               # and back, tied again
+    assert [type(layer) for layer in back.layers] == [Dense, Dense, Dense, EulerStep, TiedDense,
+                                                      Dense]
+    assert back.layers[2].W is back.layers[1].W and back.layers[4].W is back.layers[0].W
+    assert back.layers[3].tau == 0.3
+    assert np.allclose(back.forward(X), net.forward(X), rtol=rel, atol=rel)
 
 
 def test_to_torch_names_modules_after_the_layers_and_copies_the_weights(torch):

@@ -1,16 +1,21 @@
-"""`backprop-edu datasets`: the shipped data sets, with their shapes and classes; one as a CSV.
+"""`backprop-edu datasets`: the data sets --data knows by name, with their shapes and classes;
+one shipped data set as a CSV file.
 
     backprop-edu datasets                   the list
     backprop-edu datasets iris -o my.csv    the Iris data as a CSV file of your own
 
-What is left out: the data itself (backprop_edu.datasets reads and writes it).
+The shipped ones are in the package; mnist and fashion-mnist are downloaded on first use,
+and the list says whether they are on this machine yet (and where) or what a download takes.
+
+What is left out: the data itself (backprop_edu.datasets reads and writes it,
+backprop_edu.mnist downloads).
 """
 
 import io
 
 import click
 
-from backprop_edu import datasets
+from backprop_edu import datasets, mnist
 from backprop_edu.cli.options import output_path
 from backprop_edu.files import atomic_file
 
@@ -21,11 +26,14 @@ from backprop_edu.files import atomic_file
               callback=output_path,
               help="With NAME: write its CSV to this file. [default: standard output]")
 def list_datasets(name, output):
-    """List the shipped data sets, with their shapes and number of classes; with NAME, write
-    that data set as a CSV file: a header row, the numeric features, the target column last.
+    """List the data sets --data knows by name, with their shapes and number of classes; with
+    NAME (a shipped one), write that data set as a CSV file: a header row, the numeric
+    features, the target column last.
 
     Any of them goes to --data; so does the path of your own CSV file, in the form NAME
-    writes (give its target column with --target).
+    writes (give its target column with --target). mnist and fashion-mnist are downloaded on
+    first use (into $BACKPROP_EDU_DATA when it is set) and read from there afterwards; the
+    list says whether they are here yet.
 
     \b
     Examples:
@@ -51,9 +59,13 @@ def list_datasets(name, output):
                                "iris -o my.csv")
     rows = [("name", "samples", "features", "classes", "what it is")]
     rows += [(name, str(m), str(n), str(k), text) for name, m, n, k, text in datasets.summary()]
+    rows += [(name, f"{train}+{test}", str(n), str(k), f"{text}; {state}")
+             for name, train, test, n, k, text, state in mnist.summary()]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         cells = [row[0].ljust(widths[0])] + [row[i].rjust(widths[i]) for i in (1, 2, 3)]
         click.echo("  ".join(cells + [row[4]]))
     click.echo(f"\nFiles in {datasets.DATA_DIR}; the 2-D sets are drawn from a fixed seed. "
-               "`backprop-edu datasets NAME -o FILE` writes one as a CSV.")
+               f"{' and '.join(mnist.NAMES)} (train+test samples) live in "
+               f"{mnist.data_folder()} (set {mnist.ENVIRONMENT} to choose another folder). "
+               "`backprop-edu datasets NAME -o FILE` writes a shipped one as a CSV.")
