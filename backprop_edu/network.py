@@ -185,13 +185,14 @@ class Network:
 
     # -- the way out to PyTorch (torch_bridge.py; PyTorch is optional) -------------
 
-    def to_torch(self):
+    def to_torch(self, logits=False):
         """This network as a torch.nn.Sequential: Linear and activation modules (a Residual
         block as torch_modules.ResidualBlock) holding a copy of the same W, b, in the same
         dtype. With torch_bridge.loss_to_torch(net.loss) PyTorch computes the same J and
-        gradients. Needs PyTorch: pip install "backprop-edu[torch]"."""
+        gradients. logits=True (binary_cross_entropy): without the output's sigmoid.
+        Needs PyTorch: pip install "backprop-edu[torch]"."""
         from backprop_edu.torch_bridge import to_torch
-        return to_torch(self)
+        return to_torch(self, logits)
 
     @classmethod
     def from_torch(cls, module, loss="half_mse", metadata=None):

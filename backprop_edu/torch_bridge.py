@@ -33,8 +33,9 @@ The losses, as PyTorch computes the same J (the mean over the m samples of the b
                             log ŷ at −100 as the package's two-step form does. The two agree
                             while σ has not saturated to 0 or 1 (|a_L| below about 30 in
                             float64, 15 in float32). For training at scale, PyTorch's stable
-                            form is the pre-sigmoid logits with F.binary_cross_entropy_with_logits:
-                            drop the last nn.Sigmoid and use that loss.
+                            form is the pre-sigmoid logits: to_torch(net, logits=True) leaves
+                            out the last nn.Sigmoid, and loss_to_torch(loss, logits=True) is
+                            F.binary_cross_entropy_with_logits, the package's form, exact.
 
 PyTorch is optional (pip install "backprop-edu[torch]"): it is imported inside the
 functions, so the rest of the package never needs it, and without it each function
@@ -133,13 +134,18 @@ TRANSLATIONS = {Dense: dense_modules, Residual: residual_modules, EulerStep: eul
                 TiedDense: tied_modules}
 
 
-def to_torch(net):
+def to_torch(net, logits=False):
     """``net`` as a torch.nn.Sequential: the same layers, a copy of its weights, the same dtype.
 
     Modules are named after the layer l they come from (linear1, relu1, linear2, ...), so
     torch_net.linear1.weight is W_1. A layer without a translation is a one-line TypeError.
+    logits=True (binary_cross_entropy only) leaves out the output layer's nn.Sigmoid: the
+    Sequential returns a_L, for loss_to_torch(net.loss, logits=True).
     """
     torch = import_torch()
+    if logits and net.loss.name != "binary_cross_entropy":
+        raise ValueError(f"logits=True is for binary_cross_entropy, whose output layer is a "
+                         f"sigmoid; this network's loss is {net.loss.name}: leave logits out")
     modules, shared = [], {}
     for l, layer in enumerate(net.layers, start=1):
         translate = TRANSLATIONS.get(type(layer))
@@ -149,6 +155,8 @@ def to_torch(net):
                             f"to_torch translates {known}; write that layer's torch module "
                             "yourself, or leave it out")
         modules += translate(layer, l, shared, torch)
+    if logits:   # binary_cross_entropy's output layer is a Dense sigmoid layer (checks.py)
+        modules.pop()
     return torch.nn.Sequential(OrderedDict(modules))
 
 
@@ -250,16 +258,21 @@ def explain(child, nn):
 
 # -- the losses ------------------------------------------------------------------------
 
-def loss_to_torch(loss):
+def loss_to_torch(loss, logits=False):
     """The PyTorch function J(output, Y) computing the same mean loss as ``loss``.
 
     loss: a name ("half_mse", ...) or net.loss. output: the torch network's output, rows =
     samples. Y: as for net.backward (a numpy array or tensor): real targets, or integer
     class labels / probability rows for softmax_cross_entropy.
+    logits: for binary_cross_entropy, the output is a_L, the logits of net.to_torch(logits=True),
+    and J is F.binary_cross_entropy_with_logits: the package's own form, exact for any a_L.
     """
     torch = import_torch()
     F = torch.nn.functional
     loss = get_loss(loss)
+    if logits and loss.name != "binary_cross_entropy":
+        raise ValueError(f"logits=True is for binary_cross_entropy; with {loss.name} leave it "
+                         "out (softmax_cross_entropy's output is the logits already)")
 
     def targets(output, Y):
         """Y as a tensor beside the output: class labels as int64, anything else as the
@@ -279,6 +292,8 @@ def loss_to_torch(loss):
 
     def binary_cross_entropy(output, Y):
         Y = targets(output, Y)
+        if logits:   # output = a_L: (1/m) Σ_i Σ_k softplus(a) − y a, stable for any a
+            return F.binary_cross_entropy_with_logits(output, Y, reduction="sum") / len(output)
         # −(1/m) Σ_i Σ_k [y log ŷ + (1 − y) log(1 − ŷ)]: summed over outputs, mean over samples
         return F.binary_cross_entropy(output, Y, reduction="sum") / len(output)
 

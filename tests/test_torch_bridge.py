@@ -228,6 +228,30 @@ def test_loss_to_torch_gives_the_same_J_on_soft_targets_and_one_output(torch):
     assert J == pytest.approx(0.5 * np.mean((net.forward(X)[:, 0] - y) ** 2))
 
 
+def test_binary_cross_entropy_on_the_logits_agrees_where_the_sigmoid_saturates(torch):
+    rng = np.random.default_rng(1)
+    net = Network([Dense(3, 4, activation="relu", rng=rng, dtype=np.float32),
+                   Dense(4, 2, activation="sigmoid", rng=rng, dtype=np.float32)],
+                  loss="binary_cross_entropy")
+    net.layers[1].b[...] = [30.0, -30.0]                 # σ rounds to 1 and 0 in float32
+    X, Y = rng.standard_normal((5, 3)).astype(np.float32), rng.uniform(0, 1, (5, 2))
+    net.forward(X)
+    J = net.backward(Y)
+    on_probabilities = loss_to_torch(net.loss)(net.to_torch()(torch.from_numpy(X)), Y)
+    assert abs(on_probabilities.item() - J) > 1           # log ŷ clamped at −100: not the same J
+    logits_net = net.to_torch(logits=True)                # ... so use the logits a_L
+    assert list(dict(logits_net.named_children())) == ["linear1", "relu1", "linear2"]
+    J_torch = loss_to_torch(net.loss, logits=True)(logits_net(torch.from_numpy(X)), Y)
+    J_torch.backward()
+    assert J_torch.item() == pytest.approx(J, rel=1e-6)
+    for layer, linear in zip(net.layers, linears(logits_net, torch)):
+        assert np.allclose(linear.weight.grad.numpy(), layer.grad_W, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="logits=True is for binary_cross_entropy"):
+        Network([Dense(3, 2, activation="identity")], loss="half_mse").to_torch(logits=True)
+    with pytest.raises(ValueError, match="logits=True is for binary_cross_entropy"):
+        loss_to_torch("softmax_cross_entropy", logits=True)
+
+
 def test_without_torch_a_one_line_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)     # `import torch` now raises ImportError
     net = Network([Dense(2, 1, activation="identity", rng=0)])
