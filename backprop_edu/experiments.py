@@ -257,7 +257,8 @@ def multiply_adds(net, m):
               + m (P − P_1) (the hand-down W_lᵀ δ^(l), not below layer 1)      = m (3P − P_1)
     forward   m P (the forward pass), then for each of layer l's P_l + n_l directions
               the push W_u ḣ through every layer u above it (m P_u each) and
-              J̇ = ⟨∇_{h_L} J, ḣ_L⟩ (m n_L)                  = m P + Σ_l (P_l + n_l) m (Σ_{u>l} P_u + n_L)
+              J̇ = ⟨∇_{h_L} J, ḣ_L⟩ (m n_L)
+                                              = m P + Σ_l (P_l + n_l) m (Σ_{u>l} P_u + n_L)
 
     The count does not depend on the machine, so it shows the factor n that the
     times (which jump on a shared machine) only approximate. Returns (forward, reverse).
