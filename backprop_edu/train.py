@@ -23,9 +23,8 @@ saw them (the weights change while the epoch runs); validation loss and
 accuracy are computed once at the end of the epoch. See docs/history.md.
 
 The data is converted to the network's dtype once; each batch is gathered
-into a buffer reused from step to step, so a step allocates no array whose
-shape does not change. When the loss or a gradient norm stops being finite
-the loop raises Diverged, naming the epoch and the batch.
+into a buffer reused from step to step. When the loss or a gradient norm
+stops being finite the loop raises Diverged, naming the epoch and the batch.
 
 What is left out: early stopping, learning-rate schedules, data augmentation.
 """
@@ -35,7 +34,6 @@ import time
 
 import numpy as np
 
-from backprop_edu.builder import build_network  # noqa: F401 -- also importable from here
 
 EVAL_CHUNK = 4096  # samples per forward pass when evaluating: memory O(chunk × width)
 
