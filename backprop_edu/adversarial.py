@@ -10,6 +10,7 @@ input x: ``net.backward(Y, input_gradient=True)`` fills ``net.grad_X``, whose ro
     fgsm(net, X, y, ε)          the fast gradient sign method (Goodfellow et al. 2015):
                                 x' = clip(x + ε · sign(∂J/∂x), low, high)
     accuracy_against_epsilon    the accuracy on x' for a sweep of ε (ε = 0: the clean accuracy)
+    examples_by_class(y, k)     k samples to show, one of each class in turn
 
 Raw units. A model trained by ``backprop-edu train`` sees standardised features,
 x_std = (x − mean) / std, with the mean and std saved in its metadata
@@ -19,7 +20,10 @@ units (digits: pixels 0..16) and follow the chain rule one step further:
     ∂J/∂x = ∂J/∂x_std · ∂x_std/∂x = ∂J/∂x_std / std      (entry by entry)
 
 so ε is measured in pixels, and the clip keeps x' a valid image. A model without
-that metadata is taken to see X as it is (mean 0, std 1).
+that metadata is taken to see X as it is (mean 0, std 1). The 1/std matters: a pixel
+that was nearly always blank in the training digits has a tiny std, so a faint
+stroke there, a fraction of one pixel level, is many standard deviations to the
+network, and in raw units it is the pixel J is most sensitive to.
 
 Evaluation. The gradient is that of the network as ``predict`` computes it: a
 Dropout layer is the identity at evaluation, so it is left out of the pass that
@@ -97,13 +101,18 @@ def input_gradient(net, X, y):
     return per_sample / feature_scaling(net)[1]    # ∂J/∂x = ∂J/∂x_std / std
 
 
-def saliency(net, X, y):
+def saliency(net, X, y, standardised=False):
     """|∂J_i/∂x_i| for every sample i, in the units of X -> array (m, n): a saliency map.
 
     A large entry is a pixel whose change would change sample i's loss the most.
     It is one sample's own gradient: it does not depend on the other rows of X.
+    standardised=True: |∂J_i/∂x_std| = |∂J_i/∂x| · std instead, the change of J per
+    standard deviation of each feature (the units the network itself sees).
     """
-    return np.abs(input_gradient(net, X, y))
+    grad = input_gradient(net, X, y)
+    if standardised:
+        grad = grad * feature_scaling(net)[1]       # ∂J/∂x_std = ∂J/∂x · std
+    return np.abs(grad)
 
 
 def check_epsilon(epsilon):
@@ -170,3 +179,15 @@ def accuracy_against_epsilon(net, X, y, epsilons, low=0.0, high=16.0):
     return [{"epsilon": epsilon,
              "accuracy": accuracy(net, perturb(X, direction, epsilon, low, high), y)}
             for epsilon in epsilons]
+
+
+def examples_by_class(labels, count):
+    """The indices of ``count`` samples, one of each class in turn: the first sample of
+    every class (in class order), then the second of every class, and so on."""
+    labels = np.asarray(labels)
+    order = np.argsort(labels, kind="stable")              # the samples of each class, in order
+    sorted_labels = labels[order]
+    first = np.searchsorted(sorted_labels, sorted_labels)  # where each one's class starts
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels)) - first           # 0 for a class's first sample, ...
+    return np.lexsort((labels, rank))[:count]              # by rank, then by class

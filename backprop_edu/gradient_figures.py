@@ -184,7 +184,8 @@ def plot_adversarial_examples(originals, adversarial, labels, predicted, predict
     axes[1][0].set_ylabel("x' − x\n(red +ε, blue −ε,\nwhite: clipped)", fontsize="small")
     axes[2][0].set_ylabel("adversarial x'", fontsize="small")
     fig.colorbar(shown, ax=axes[1, :].tolist(), shrink=0.8, label="pixel change")
-    fig.suptitle(title or f"FGSM with ε = {epsilon:g} pixel levels (of {pixel_range[1]:g}): "
+    levels = f"{epsilon:g} pixel level{'s' if epsilon != 1 else ''}"
+    fig.suptitle(title or f"FGSM with ε = {levels} (of {pixel_range[1]:g}): "
                           "red titles are wrong predictions", fontsize="medium")
     save_figure(fig, path)
 

@@ -1,12 +1,15 @@
 """MaxPool, AvgPool and Dropout: their routing by hand, against finite differences and PyTorch,
 their widths, their masks, saving and loading, and their bad input."""
 
+import importlib
+
 import numpy as np
 import pytest
 
-from backprop_edu import AvgPool, Dense, Dropout, MaxPool, Network, gradcheck
-from backprop_edu.train import train_epochs
+from backprop_edu import AvgPool, Dense, Dropout, MaxPool, Network, build_network, gradcheck
 from backprop_edu.optim import SGD
+from backprop_edu.plots import decision_grid
+from backprop_edu.train import train_epochs
 
 
 def routed_net(rng, pool=MaxPool, p=0.4, dtype=np.float64):
@@ -313,3 +316,48 @@ def test_a_saved_network_with_pooling_and_dropout_loads_and_draws_the_same_masks
     np.testing.assert_array_equal(first.forward(X), second.forward(X))  # same seed, same masks
     np.testing.assert_array_equal(first.layers[2].mask, second.layers[2].mask)
 
+
+
+@pytest.mark.parametrize("pool, name", [(MaxPool, "max_pool"), (AvgPool, "avg_pool")])
+def test_the_pooling_exercises_reference_routes_as_the_layers_do(pool, name):
+    exercise = importlib.import_module(f"backprop_edu.exercises.{name}")
+    rng = np.random.default_rng(12)
+    x, grad_out = rng.standard_normal((12, 5)), rng.standard_normal((4, 5))
+    layer = pool(3, n_in=12)
+    np.testing.assert_array_equal(layer.forward(x), getattr(exercise, name)(x, 3))
+    np.testing.assert_array_equal(layer.backward(grad_out),
+                                  getattr(exercise, f"{name}_backward")(x, grad_out, 3))
+
+
+# -- the builder -----------------------------------------------------------------------------
+
+
+def test_build_network_writes_pooling_between_the_widths_and_dropout_after_hidden_layers():
+    net = build_network([64, 64, "maxpool2", 32, "avgpool4", 10], dropout=0.2, rng=0)
+    assert [repr(layer) for layer in net.layers] == [
+        "Dense(64, 64, activation='relu')", "MaxPool(2, n_in=64)", "Dropout(0.2, n_in=32)",
+        "Dense(32, 32, activation='relu')", "AvgPool(4, n_in=32)", "Dropout(0.2, n_in=8)",
+        "Dense(8, 10, activation='identity')"]
+    same = build_network([64, 64, "maxpool2", 32, "avgpool4", 10], dropout=0.2, rng=0)
+    assert [layer.seed for layer in same.layers if isinstance(layer, Dropout)] == \
+        [layer.seed for layer in net.layers if isinstance(layer, Dropout)]
+    plain = build_network([64, 64, 10], rng=0)
+    assert len(plain.layers) == 2                         # no pooling, no dropout: as before
+
+
+@pytest.mark.parametrize("widths, dropout, message", [
+    ([64, 64, "maxpool3", 10], 0, r"MaxPool\(k=3\) cannot pool n_in=64 units"),
+    ([64, "minpool2", 10], 0, r"holds 'minpool2', which is neither a width"),
+    (["maxpool2", 64, 10], 0, "must start with the input width and end with the output width"),
+    ([64, 64, 10], 1.0, r"must lie in \[0, 1\), got 1.0"),
+])
+def test_build_network_refuses_what_it_cannot_build(widths, dropout, message):
+    with pytest.raises(ValueError, match=message):
+        build_network(widths, dropout=dropout)
+
+
+def test_decision_regions_of_a_network_with_dropout_do_not_change_from_call_to_call():
+    net = build_network([2, 16, 2], dropout=0.5, rng=0)
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    np.testing.assert_array_equal(decision_grid(net, X, resolution=30)[2],
+                                  decision_grid(net, X, resolution=30)[2])

@@ -87,6 +87,11 @@ main.add_command(plot)
 main.add_command(vanishing)
 main.add_command(modes)
 
+from backprop_edu.cli.adversarial import adversarial, saliency  # noqa: E402
+
+main.add_command(saliency)
+main.add_command(adversarial)
+
 from backprop_edu.cli.example import example  # noqa: E402
 
 main.add_command(example)
