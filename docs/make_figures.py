@@ -17,6 +17,8 @@ import tempfile
 
 from backprop_edu.experiments import modes_experiment, vanishing_experiment
 from backprop_edu.plots import plot_history, plot_modes, plot_vanishing
+from backprop_edu.stability import recurrent_experiment, stability_experiment
+from backprop_edu.stability_plots import plot_recurrent, plot_stability
 
 FIGURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures")
 
@@ -48,6 +50,16 @@ def float16():
 def modes():
     """backprop-edu modes --max-params 20000."""
     plot_modes(modes_experiment(max_params=20000), os.path.join(FIGURES, "modes.png"))
+
+
+def stability():
+    """backprop-edu stability (eigenvalues −0.5, −1±2i, −4; τ = 0.1, 0.3, 0.6; depth 40)."""
+    plot_stability(stability_experiment(), os.path.join(FIGURES, "stability.png"))
+
+
+def bptt():
+    """backprop-edu stability --recurrent (T = 50, ρ = 0.9, 1, 2, tanh)."""
+    plot_recurrent(recurrent_experiment(), os.path.join(FIGURES, "bptt.png"))
 
 
 def training():
@@ -98,8 +110,8 @@ def routing():
 
 def main(only=""):
     os.makedirs(FIGURES, exist_ok=True)
-    for make in (vanishing, vanishing_std_1, highway, float16, modes, training, input_gradient,
-                 routing):
+    for make in (vanishing, vanishing_std_1, highway, float16, modes, stability, bptt, training,
+                 input_gradient, routing):
         if only in make.__name__:
             make()
             print(f"{make.__name__}: done")
