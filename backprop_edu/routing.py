@@ -34,7 +34,7 @@ import numbers
 
 import numpy as np
 
-from backprop_edu.layers import check_width
+from backprop_edu.layers import check_width, missing_attribute
 
 KEPT_BY_FORWARD = ("winner", "mask")
 MADE_BY_BACKWARD = ("grad_h_prev",)
@@ -47,15 +47,8 @@ class RoutingLayer:
     params = ()
 
     def __getattr__(self, name):
-        """Called only for a missing attribute: say which pass makes it."""
-        if name in KEPT_BY_FORWARD:
-            raise AttributeError(f"{type(self).__name__}.{name} does not exist yet: a training "
-                                 "pass makes it; run net.forward(X) first (predict and "
-                                 "compute_loss are inference passes and keep nothing)")
-        if name in MADE_BY_BACKWARD:
-            raise AttributeError(f"{type(self).__name__}.{name} does not exist yet: backward "
-                                 "makes it; run net.forward(X) and net.backward(Y) first")
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        """Called only for a missing attribute: say which pass makes it (winner, mask, ...)."""
+        raise missing_attribute(self, name, KEPT_BY_FORWARD, MADE_BY_BACKWARD)
 
     def bind(self, n_in):
         """Take the width of the layer below (the network calls this when n_in was None)."""

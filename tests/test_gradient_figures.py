@@ -5,27 +5,21 @@ import numpy as np
 import pytest
 
 from backprop_edu import AvgPool, Dense, Dropout, MaxPool, Network, build_network
-from backprop_edu import gradient_figures, plots
+from backprop_edu import gradient_figures
+from conftest import capture_figures, read_image
 
 
 def read_png(path):
-    import matplotlib.image
+    """The pixels of a written PNG file (its signature checked first)."""
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
-    return matplotlib.image.imread(path)
+    return read_image(path)
 
 
 @pytest.fixture
 def captured(monkeypatch):
     """Keep every figure drawn (it is still written) for inspection."""
-    figures = []
-    write = plots.save_figure
-
-    def keep(fig, path, dpi=plots.DPI):
-        figures.append(fig)
-        write(fig, path, dpi)
-    monkeypatch.setattr(gradient_figures, "save_figure", keep)
-    return figures
+    return capture_figures(monkeypatch, gradient_figures)
 
 
 def digits(k, seed=0):

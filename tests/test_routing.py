@@ -204,7 +204,7 @@ def test_bad_settings_are_refused_with_one_line(make, error, message):
 def test_before_its_passes_a_layer_says_which_pass_makes_what_is_read():
     layer = MaxPool(2, n_in=4)
     with pytest.raises(AttributeError, match=r"MaxPool.winner does not exist yet: a training "
-                                             r"pass makes it"):
+                                             r"pass keeps it"):
         layer.winner
     with pytest.raises(AttributeError, match=r"grad_h_prev does not exist yet: backward"):
         layer.grad_h_prev
