@@ -152,7 +152,7 @@ def test_adversarial_works_on_a_model_with_pooling_and_dropout(tmp_path):
     ("-1", "-1 is not a step ε ≥ 0"),
     ("0,abc", "'abc' is not a number"),
     ("nan", "nan is not a step ε ≥ 0"),
-    ("1,,2", "'' is not a number"),
+    ("1,,2", "'1,,2' has an empty entry"),
 ])
 def test_a_bad_epsilon_is_one_line_and_writes_nothing(tmp_path, epsilons, message):
     result = run("adversarial", "--epsilons", epsilons, "-o", tmp_path / "f.png",
@@ -175,7 +175,7 @@ def test_a_model_that_is_not_a_digits_network_is_one_line_and_writes_nothing(tmp
         outputs += ["--examples", out / "e.png"]
     for model, message in [(tmp_path / "missing.npz", "no such file"),
                            (text, "is not a saved backprop-edu network"),
-                           (moons, "takes 2 features (x1, x2), not the digits' 64 pixels")]:
+                           (moons, "was trained on 2 features (x1, x2), not on the digits' 64 pixels")]:
         assert_one_line_error(run(command, "--model", model, *outputs), message)
     assert_one_line_error(run(command, "-o", out / "f.txt"), "not an image format")
     assert not list(out.iterdir())

@@ -62,6 +62,9 @@ def held_out_digits(model, seed, epochs, quiet):
         if config.get("data") == "digits" and config.get("val_split"):
             val_split, seed = config["val_split"], config.get("seed", seed)
             source = f"the validation split of {model} (seed {seed}, --val-split {val_split:g})"
+        elif config.get("data") == "digits":
+            source = (f"train's default validation split (seed 0); {model} was trained with "
+                      "--val-split 0, on every digit, so none of these is held out from it")
         else:
             source = ("train's default validation split (seed 0): the model may have seen "
                       "some of these digits in training")
@@ -79,14 +82,19 @@ def check_digits_model(net, model, digits):
     features, classes = meta.get("features", []), meta.get("classes", [])
     if list(features) != list(digits.features):
         raise click.BadParameter(
-            f"{model} takes {len(features)} features ({', '.join(features[:3])}"
-            f"{', ...' if len(features) > 3 else ''}), not the digits' {len(digits.features)} "
-            "pixels: give a model trained on digits, e.g. `backprop-edu train --save "
-            "model.npz`", param_hint="'--model'")
+            f"{model} was trained on {len(features)} features ({few(features)}), not on the "
+            f"digits' {len(digits.features)} pixels ({few(digits.features)}): give a model "
+            "trained on digits, e.g. `backprop-edu train --save model.npz`",
+            param_hint="'--model'")
     if meta.get("task") != "classification" or list(classes) != list(digits.classes):
         raise click.BadParameter(f"{model} does not classify the digits into the classes "
                                  f"{', '.join(digits.classes)}: give a model trained on digits",
                                  param_hint="'--model'")
+
+
+def few(names):
+    """'a, b, c, ...': the first three names of a list."""
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
 def train_digits_classifier(digits, seed, epochs, quiet):
@@ -213,6 +221,8 @@ def parse_epsilons(ctx, param, value):
     example = "e.g. --epsilons 0,0.5,1,2,4 (pixel levels, 0..16)"
     epsilons = []
     for part in (part.strip() for part in value.split(",")):
+        if not part:
+            raise click.BadParameter(f"{value!r} has an empty entry; {example}")
         try:
             epsilon = float(part)
         except ValueError:
@@ -270,7 +280,8 @@ def adversarial(model, seed, epochs, quiet, epsilons, example_epsilon, count, ou
     adversarial_X = fgsm.fgsm(net, X[chosen], y[chosen], example_epsilon, *PIXELS)
     names = np.array(held.classes)
     plot_fgsm_accuracy(records, output, chance=1 / len(held.classes), size=size,
-                       title=f"FGSM on {len(X)} held-out digits: accuracy against ε")
+                       title=f"FGSM on {len(X)} held-out digits: accuracy on "
+                             "x' = clip(x + ε·sign(∂J/∂x), 0, 16)")
     plot_adversarial_examples(X[chosen], adversarial_X, names[y[chosen]],
                               names[fgsm.predicted_classes(net, X[chosen])],
                               names[fgsm.predicted_classes(net, adversarial_X)],
