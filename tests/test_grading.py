@@ -12,7 +12,6 @@ import os
 import secrets
 import socket
 import subprocess
-import sys
 import sysconfig
 from pathlib import Path
 
@@ -70,8 +69,10 @@ def class_of(tmp_path, secret, port, unix_path, home):
                 "    return back / np.cosh(a) ** 2\n"),
         "carol/bp2.py": honest,
         # wrong
-        "dan": "import numpy as np\ndef bp2(W_next, delta_next, a):\n    return W_next.T @ delta_next\n",
-        "erin": f"import numpy as np\ndef bp2(W_next, delta_next, a):\n    return {RIGHT} / a.shape[1]\n",
+        "dan": ("import numpy as np\ndef bp2(W_next, delta_next, a):\n"
+                "    return W_next.T @ delta_next\n"),
+        "erin": ("import numpy as np\ndef bp2(W_next, delta_next, a):\n"
+                 f"    return {RIGHT} / a.shape[1]\n"),
         "fay": "def bp2(W_next, delta_next, a)\n    return a\n",
         "zeros_after_plant": ("import numpy as np\n"
                               "def bp2(W_next, delta_next, a):\n    return np.zeros_like(a)\n"),
@@ -127,7 +128,8 @@ def class_of(tmp_path, secret, port, unix_path, home):
         "deep_report": ("import os, sys\nopen(os.path.join(sys.argv[3], 'report.json'), 'w')"
                         ".write('[' * 200000 + ']' * 200000)\nos._exit(0)\n"),
         "link_answer": ("import os, sys, json\nout = sys.argv[3]\n"
-                        f"os.symlink({str(home / 'token.txt')!r}, os.path.join(out, 'case0.0.npy'))\n"
+                        f"os.symlink({str(home / 'token.txt')!r}, "
+                        "os.path.join(out, 'case0.0.npy'))\n"
                         "json.dump({'load_error': None, 'cases': [{'error': None}]},"
                         " open(os.path.join(out, 'report.json'), 'w'))\nos._exit(0)\n"),
         "leave_for_next": ("import os\nopen('/tmp/from_before.txt', 'w').write('x')\n"
@@ -225,7 +227,7 @@ def test_the_lookup_table_cheat_passes_practice_but_not_grading(tmp_path):
     assert not check_file(exercise, path, seed=271828, grading=True).passed
 
 
-TEACHERS_EXERCISE = '''"""Exercise relu_backward: the gradient through a ReLU layer, δ = 1[a > 0] ⊙ ∂J/∂h."""
+TEACHERS_EXERCISE = '''"""Exercise relu_backward: the gradient through a ReLU layer."""
 
 import numpy as np
 
@@ -391,5 +393,21 @@ def test_every_exercise_reference_free_answer_matches_the_reference_on_hidden_ca
                 assert np.allclose(mine, theirs, rtol=1e-6, atol=1e-9), name
 
 
-if __name__ == "__main__":
-    sys.exit("run with pytest")
+
+def test_the_worked_example_of_exercises_md_is_an_exercise_that_grades(tmp_path):
+    import re
+    page = (Path(__file__).resolve().parent.parent / "docs" / "exercises.md").read_text()
+    (module,) = re.findall(r"^```python\n(.*?)^```", page, re.S | re.M)
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "relu_backward.py").write_text(module)
+    from backprop_edu.exercises.folder import find_exercise
+    from backprop_edu.grader.check import check_functions
+    exercise = find_exercise("relu_backward", str(course))
+    assert check_functions(exercise, {"relu_backward": exercise.relu_backward}, seed=7,
+                           grading=True).passed
+    wrong = check_functions(exercise, {"relu_backward": lambda a, g: a * g})
+    assert not wrong.passed and "multiplied by a itself" in wrong.detail["diagnosis"]
+    from conftest import run
+    listed = run("exercises", "list", "--exercises", course)
+    assert listed.output.strip().splitlines()[-1].startswith("relu_backward")

@@ -8,11 +8,12 @@ PLAN.json (written by sandbox.py) says what to run and what to show it. The jail
 then does one of three things, the strongest the kernel allows:
 
 namespaces   New mount, PID, network, IPC and UTS namespaces, and a user namespace.
-             The harness sees a root file system made of a small tmpfs and read-only
-             bind mounts of exactly what it needs (the interpreter, its standard library
-             without site-packages, numpy, the submission's copy, its inputs), a private
-             /tmp (its HOME and working directory) and one writable directory for its
-             answers. No /proc, no /home, no /root, no backprop_edu, no other submission,
+             The harness sees a root file system made of a small read-only tmpfs and
+             read-only bind mounts, at their own paths, of exactly what it needs (the
+             interpreter, its standard library without site-packages, the system's
+             libraries, numpy, the submission's copy, its inputs), a private writable
+             HOME (its working directory) and one writable directory for its answers.
+             No /proc, no /home, no /root, no backprop_edu, no other submission,
              no terminal-multiplexer socket; a network with no interface up. It runs as an
              unprivileged uid (PLAN's "uid" when the grader is root; the teacher's own uid,
              without any capability, otherwise) and is not PID 1: a small init (this
