@@ -16,6 +16,8 @@ import tempfile
 
 from backprop_edu.experiments import modes_experiment, vanishing_experiment
 from backprop_edu.plots import plot_history, plot_modes, plot_vanishing
+from backprop_edu.stability import recurrent_experiment, stability_experiment
+from backprop_edu.stability_plots import plot_recurrent, plot_stability
 
 FIGURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures")
 
@@ -49,6 +51,16 @@ def modes():
     plot_modes(modes_experiment(max_params=20000), os.path.join(FIGURES, "modes.png"))
 
 
+def stability():
+    """backprop-edu stability (eigenvalues −0.5, −1±2i, −4; τ = 0.1, 0.3, 0.6; depth 40)."""
+    plot_stability(stability_experiment(), os.path.join(FIGURES, "stability.png"))
+
+
+def bptt():
+    """backprop-edu stability --recurrent (T = 50, ρ = 0.9, 1, 2, tanh)."""
+    plot_recurrent(recurrent_experiment(), os.path.join(FIGURES, "bptt.png"))
+
+
 def training():
     """backprop-edu train --data moons --layers 2,16,16,2 --history ... --plot-boundary moons.png,
     then the history's figure (backprop-edu plot); and the same with 4 sigmoid hidden layers."""
@@ -71,7 +83,7 @@ def training():
 
 def main(only=""):
     os.makedirs(FIGURES, exist_ok=True)
-    for make in (vanishing, vanishing_std_1, highway, float16, modes, training):
+    for make in (vanishing, vanishing_std_1, highway, float16, modes, stability, bptt, training):
         if only in make.__name__:
             make()
             print(f"{make.__name__}: done")

@@ -87,6 +87,10 @@ main.add_command(plot)
 main.add_command(vanishing)
 main.add_command(modes)
 
+from backprop_edu.cli.stability import stability  # noqa: E402
+
+main.add_command(stability)
+
 from backprop_edu.cli.example import example  # noqa: E402
 
 main.add_command(example)

@@ -168,7 +168,7 @@ def distinct_outputs(data=None, model=None, file=None, **paths):
     (or the MODEL being read, or the FILE being graded). '-' (standard output) is no file."""
     seen = {}
     for name, path in (("--data", data), ("MODEL", model), ("FILE", file)):
-        if path is not None and path not in datasets.SHIPPED and os.path.isfile(path):
+        if path is not None and path not in datasets.BY_NAME and os.path.isfile(path):
             seen[os.path.realpath(path)] = name
     for option, path in paths.items():
         if path is None or path == "-":

@@ -24,7 +24,7 @@ def number(value):
 class Table:
     """The per-epoch table: fixed columns, then ‖∇W_l‖ of every layer, named by index and shape."""
 
-    def __init__(self, net, accuracy, validation):
+    def __init__(self, net, accuracy, validation, clipping=False):
         self.columns = ["epoch", "train loss"]
         if accuracy:
             self.columns.append("train acc")
@@ -35,8 +35,10 @@ class Table:
         self.n_fixed = len(self.columns)
         self.columns += [f"‖∇W{l}‖ {layer.n_out}×{layer.n_in}"
                          for l, layer in enumerate(net.layers, start=1)]
+        if clipping:  # train --clip-norm: the global norm before clipping, and how often
+            self.columns += ["‖g‖ before clip", "clipped"]
         self.widths = [max(len(name), 9) for name in self.columns]
-        self.accuracy, self.validation = accuracy, validation
+        self.accuracy, self.validation, self.clipping = accuracy, validation, clipping
 
     def header(self):
         return "  ".join(name.rjust(w) for name, w in zip(self.columns, self.widths))
@@ -50,6 +52,8 @@ class Table:
             if self.accuracy:
                 values.append(f"{record['val_accuracy']:.4f}")
         values += [f"{norm:.3e}" for norm in record["grad_W_norm"]]
+        if self.clipping:
+            values += [f"{record['grad_norm_before_clip']:.3e}", str(record["clipped_steps"])]
         return "  ".join(value.rjust(w) for value, w in zip(values, self.widths))
 
 
