@@ -82,6 +82,20 @@ def training():
                          title="Training history: moons, 4 sigmoid hidden layers, 20 epochs")
 
 
+def graphs():
+    """backprop-edu graph, graph --tied and graph --residual (the computational graph)."""
+    from backprop_edu.graph import (computational_graph, example_network, residual_network,
+                                    tied_network)
+    from backprop_edu.graph_figure import plot_graph
+
+    plot_graph(computational_graph(example_network(), (2, -1), 1),
+               os.path.join(FIGURES, "graph.png"))
+    plot_graph(computational_graph(tied_network(), (2, -1), (2, -1)),
+               os.path.join(FIGURES, "graph-tied.png"))
+    plot_graph(computational_graph(residual_network(), (2, -1), 1),
+               os.path.join(FIGURES, "graph-residual.png"))
+
+
 def input_gradient():
     """backprop-edu saliency and backprop-edu adversarial (tutorial 7), each training the
     default digits classifier first."""
@@ -111,7 +125,7 @@ def routing():
 def main(only=""):
     os.makedirs(FIGURES, exist_ok=True)
     for make in (vanishing, vanishing_std_1, highway, float16, modes, stability, bptt, training,
-                 input_gradient, routing):
+                 graphs, input_gradient, routing):
         if only in make.__name__:
             make()
             print(f"{make.__name__}: done")

@@ -97,8 +97,10 @@ main.add_command(saliency)
 main.add_command(adversarial)
 
 from backprop_edu.cli.example import example  # noqa: E402
+from backprop_edu.cli.graph import graph  # noqa: E402
 
 main.add_command(example)
+main.add_command(graph)
 
 from backprop_edu.cli.check import gradcheck  # noqa: E402
 

@@ -185,7 +185,7 @@ def saliency(model, seed, epochs, quiet, count, output, json_output, size):
     from backprop_edu import adversarial
     from backprop_edu.gradient_figures import plot_saliency
 
-    distinct_outputs(None, model, output=output, json=None if json_output == "-" else json_output)
+    distinct_outputs(model=model, output=output, json=json_output)
     held = held_out_digits(model, seed, epochs, quiet)
     note(f"held-out digits: {held.source}", quiet)
     chosen = adversarial.examples_by_class(held.y, count)
@@ -270,8 +270,7 @@ def adversarial(model, seed, epochs, quiet, epsilons, example_epsilon, count, ou
     from backprop_edu import adversarial as fgsm
     from backprop_edu.gradient_figures import plot_adversarial_examples, plot_fgsm_accuracy
 
-    distinct_outputs(None, model, output=output, examples=examples,
-                     json=None if json_output == "-" else json_output)
+    distinct_outputs(model=model, output=output, examples=examples, json=json_output)
     held = held_out_digits(model, seed, epochs, quiet)
     note(f"held-out digits: {held.source}", quiet)
     net, X, y = held.net, held.X, held.y
