@@ -6,8 +6,8 @@ rows, and out[i, j] = the mean of window i in column j. Each input counts for
 1/size of its window's mean, so it gets 1/size of the window's gradient,
 whatever its value: average pooling's backward pass never looks at x.
 
-The package has no pooling layer: the reference is written below as
-equations (avg_pool, avg_pool_backward) and is tested against finite
+The package's pooling layer is AvgPool (routing.py); the reference is written below as
+equations of its own (avg_pool, avg_pool_backward) and is tested against finite
 differences.
 """
 

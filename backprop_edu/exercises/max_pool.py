@@ -6,8 +6,8 @@ rows, and out[i, j] = max of window i in column j. Its backward pass sends
 ∂J/∂out[i, j] to the one entry that was the max and 0 to the others: max is
 a switch, and its derivative says which input got through.
 
-The package has no pooling layer: the reference is written below as
-equations (max_pool, max_pool_backward) and is tested against finite
+The package's pooling layer is MaxPool (routing.py); the reference is written below as
+equations of its own (max_pool, max_pool_backward) and is tested against finite
 differences.
 """
 
