@@ -16,10 +16,12 @@ from backprop_edu.layers import Dense
 from backprop_edu.network import Network
 from backprop_edu.optim import SGD, Adam, Momentum
 from backprop_edu.residual import Residual
+from backprop_edu.routing import AvgPool, Dropout, MaxPool
 from backprop_edu.tied import TiedDense
 from backprop_edu.torch_bridge import loss_to_torch
 
 __version__ = "0.1.0"
 
-__all__ = ["Network", "Dense", "Residual", "TiedDense", "build_network", "SGD", "Momentum", "Adam",
-           "gradcheck", "datasets", "loss_to_torch", "__version__"]
+__all__ = ["Network", "Dense", "Residual", "TiedDense", "MaxPool", "AvgPool", "Dropout",
+           "build_network", "SGD", "Momentum", "Adam", "gradcheck", "datasets", "loss_to_torch",
+           "__version__"]

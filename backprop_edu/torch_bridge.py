@@ -14,6 +14,11 @@ Layer by layer (l = 1, 2, ... as in the equations; module names carry l):
     EulerStep(width, τ, φ)  euler{l} = ResidualBlock with scale τ: h_{l−1} + τ φ(linear(h_{l−1}))
     TiedDense(n_in, n_out)  tied{l} = torch_modules.TiedLinear, using the encoder's weight
                             transposed, and its activation module
+    MaxPool(k), AvgPool(k)  maxpool{l}, avgpool{l} = nn.MaxPool1d(k), nn.AvgPool1d(k): a batch
+                            (m × n) is read as m channels of length n, so each sample's n units
+                            are pooled in windows of k consecutive units, as routing.py does
+    Dropout(p)              dropout{l} = nn.Dropout(p), inverted dropout as in routing.py (its
+                            own random masks: the two networks drop different units)
 
 A parameter two layers share (the same array: tied weights) becomes one nn.Parameter that
 both modules hold, so PyTorch adds its two gradients as Parameter.grad does. A layer type
@@ -42,7 +47,8 @@ functions, so the rest of the package never needs it, and without it each functi
 raises a one-line ImportError saying how to install it.
 
 What is left out: convolutions, optimiser state, and in from_torch any module but Linear,
-the six activations and the package's own ResidualBlock and TiedLinear.
+the six activations, MaxPool1d/AvgPool1d (window = stride, no padding), Dropout and the
+package's own ResidualBlock and TiedLinear.
 """
 
 from collections import OrderedDict
@@ -54,6 +60,7 @@ from backprop_edu.euler import EulerStep
 from backprop_edu.layers import Dense
 from backprop_edu.losses import get_loss
 from backprop_edu.residual import Residual
+from backprop_edu.routing import AvgPool, Dropout, MaxPool
 from backprop_edu.tied import TiedDense
 
 INSTALL = 'pip install "backprop-edu[torch]"'
@@ -128,10 +135,26 @@ def tied_modules(layer, l, shared, torch):
     return with_activation("tied", tied, layer, l, torch)
 
 
+def max_pool_modules(layer, l, shared, torch):
+    """MaxPool(k): h_{l,i} = max of window i; on (m × n) nn.MaxPool1d(k) pools each row."""
+    return [(f"maxpool{l}", torch.nn.MaxPool1d(layer.k))]
+
+
+def avg_pool_modules(layer, l, shared, torch):
+    """AvgPool(k): h_{l,i} = mean of window i; on (m × n) nn.AvgPool1d(k) pools each row."""
+    return [(f"avgpool{l}", torch.nn.AvgPool1d(layer.k))]
+
+
+def dropout_modules(layer, l, shared, torch):
+    """Dropout(p): h_l = M ⊙ h_{l−1} / (1 − p) while training, the identity at evaluation."""
+    return [(f"dropout{l}", torch.nn.Dropout(layer.p))]
+
+
 # One function per layer type: (layer, l, shared, torch) -> [(module name, module), ...].
 # The exact type counts: a subclass of Dense of your own may compute something else.
 TRANSLATIONS = {Dense: dense_modules, Residual: residual_modules, EulerStep: euler_modules,
-                TiedDense: tied_modules}
+                TiedDense: tied_modules, MaxPool: max_pool_modules, AvgPool: avg_pool_modules,
+                Dropout: dropout_modules}
 
 
 def to_torch(net, logits=False):
@@ -200,7 +223,8 @@ def layers_from_torch(module):
     Linear followed by an activation (ReLU, LeakyReLU(0.01), Sigmoid, Tanh, Softplus,
     Identity) is one Dense layer with that activation; a Linear followed by anything else
     is an identity Dense layer; the package's own ResidualBlock is a Residual layer (an
-    EulerStep when its scale is not 1) and its TiedLinear a TiedDense. A parameter two
+    EulerStep when its scale is not 1) and its TiedLinear a TiedDense; MaxPool1d(k),
+    AvgPool1d(k) and Dropout(p) are MaxPool(k), AvgPool(k) and Dropout(p). A parameter two
     modules share is one array, shared by the two layers. Anything else is a one-line
     TypeError naming the module and its place.
     """
@@ -239,11 +263,28 @@ def layers_from_torch(module):
             i += 1
         elif isinstance(child, nn.Identity):  # computes nothing
             i += 1
+        elif routing_layer(child, nn) is not None:
+            layers.append(routing_layer(child, nn))
+            i += 1
         else:
             raise TypeError(f"from_torch cannot translate {where}: {explain(child, nn)}")
     if not layers:
         raise ValueError("from_torch found no Linear module in the Sequential")
     return layers
+
+
+def routing_layer(child, nn):
+    """The MaxPool, AvgPool or Dropout layer of a torch pooling or dropout module, or None
+    (for a pooling module whose stride is not its window, or that pads)."""
+    if isinstance(child, nn.Dropout):
+        return Dropout(child.p)
+    pools = {nn.MaxPool1d: MaxPool, nn.AvgPool1d: AvgPool}
+    if type(child) in pools:
+        k, stride, padding = (value[0] if isinstance(value, tuple) else value
+                              for value in (child.kernel_size, child.stride, child.padding))
+        if stride == k and padding == 0 and getattr(child, "dilation", 1) in (1, (1,)):
+            return pools[type(child)](k)
+    return None
 
 
 def explain(child, nn):
@@ -252,8 +293,11 @@ def explain(child, nn):
         return "an activation needs a Linear module right before it"
     if isinstance(child, (nn.LeakyReLU, nn.Softplus)):
         return "backprop-edu has only LeakyReLU(0.01) and Softplus(beta=1)"
+    if isinstance(child, (nn.MaxPool1d, nn.AvgPool1d)):
+        return "backprop-edu pools windows of k units with stride k and no padding"
     return ("it takes Linear modules, each followed by ReLU, LeakyReLU(0.01), Sigmoid, Tanh, "
-            "Softplus or nothing, and the package's ResidualBlock and TiedLinear")
+            "Softplus or nothing, MaxPool1d, AvgPool1d, Dropout, and the package's "
+            "ResidualBlock and TiedLinear")
 
 
 # -- the losses ------------------------------------------------------------------------

@@ -191,6 +191,7 @@ BAD_TRAIN = [
     (["--layers", f"64,{10 ** 15},10"], "would need about 3.07e+10 GB of memory to train"),
     (["--layers", "64,30000,30000,10"], "64,30000,30000,10 would need about 15.3 GB of memory "
                                         "to train (902,280,010 parameters in float64"),
+    (["--layers", "64,40000,maxpool2,40000,10"], "(803,040,010 parameters in float64"),
     (["--target", "label"], "--target is only for a CSV"),
     (["--plot-boundary", "{dir}/b.png"], "needs 2-D classification data"),
     (["--data", "{dir}/missing.csv", "--target", "y"], "no such file"),

@@ -5,7 +5,8 @@ import sys
 import numpy as np
 import pytest
 
-from backprop_edu import Dense, Network, Residual, TiedDense, loss_to_torch
+from backprop_edu import (AvgPool, Dense, Dropout, MaxPool, Network, Residual, TiedDense,
+                          loss_to_torch)
 from backprop_edu.activations import ACTIVATIONS
 from backprop_edu.euler import EulerStep
 
@@ -116,6 +117,37 @@ def test_shared_weights_euler_steps_and_tied_decoders_give_the_same_gradients(to
     assert np.allclose(back.forward(X), net.forward(X), rtol=rel, atol=rel)
 
 
+def test_pooling_and_dropout_translate_with_the_same_outputs_and_gradients(torch):
+    rng = np.random.default_rng(5)
+    net = Network([Dense(5, 8, activation="relu", rng=rng), MaxPool(2),
+                   Dense(4, 6, activation="tanh", rng=rng), AvgPool(3), Dropout(0.3, rng=1),
+                   Dense(2, 3, activation="identity", rng=rng)], loss="softmax_cross_entropy")
+    torch_net = net.to_torch()
+    assert list(dict(torch_net.named_children())) == [
+        "linear1", "relu1", "maxpool2", "linear3", "tanh3", "avgpool4", "dropout5", "linear6"]
+    assert torch_net.dropout5.p == 0.3 and torch_net.maxpool2.kernel_size == 2
+    X, y = rng.standard_normal((7, 5)), rng.integers(0, 3, 7)
+    torch_net.eval()                                   # dropout off on both sides
+    with torch.no_grad():
+        assert np.allclose(torch_net(torch.from_numpy(X)).numpy(),
+                           net.forward(X, training=False), rtol=1e-12, atol=1e-14)
+    net.layers[4].fixed_mask = np.ones((6 // 3, 1))    # a training pass that keeps every unit
+    net.layers[4].p = 0.0                              # ... and does not scale them
+    net.forward(X)
+    J = net.backward(y)
+    J_torch = loss_to_torch(net.loss)(torch_net(torch.from_numpy(X)), y)
+    J_torch.backward()
+    assert J_torch.item() == pytest.approx(J, rel=1e-12)
+    with_W = [layer for layer in net.layers if "W" in layer.params]
+    for layer, linear in zip(with_W, linears(torch_net, torch)):
+        assert np.allclose(linear.weight.grad.numpy(), layer.grad_W, rtol=1e-10, atol=1e-13)
+    back = Network.from_torch(torch_net, loss="softmax_cross_entropy")
+    assert [repr(layer) for layer in back.layers] == [
+        "Dense(5, 8, activation='relu')", "MaxPool(2, n_in=8)", "Dense(4, 6, activation='tanh')",
+        "AvgPool(3, n_in=6)", "Dropout(0.3, n_in=2)", "Dense(2, 3, activation='identity')"]
+    assert np.array_equal(back.forward(X, training=False), net.forward(X, training=False))
+
+
 def test_to_torch_names_modules_after_the_layers_and_copies_the_weights(torch):
     net = Network([Dense(3, 4, activation="leaky_relu", rng=0), Residual(4, "tanh", rng=1),
                    Dense(4, 2, activation="identity", rng=2)], loss="softmax_cross_entropy")
@@ -193,8 +225,10 @@ def test_a_network_survives_to_torch_and_back(torch):
 
 def test_from_torch_refuses_what_it_cannot_translate_in_one_line(torch):
     nn = torch.nn
-    cases = [(nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Linear(3, 1)),
-              "module '1' (Dropout)"),
+    cases = [(nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1)),
+              "module '1' (BatchNorm1d)"),
+             (nn.Sequential(nn.Linear(2, 4), nn.MaxPool1d(2, stride=1), nn.Linear(3, 1)),
+              "pools windows of k units with stride k"),
              (nn.Sequential(nn.ReLU(), nn.Linear(2, 1)), "needs a Linear module right before"),
              (nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(0.2), nn.Linear(3, 1)),
               "only LeakyReLU(0.01)"),
