@@ -18,6 +18,10 @@ gradients the layers already hold (no extra pass):
     ‖δ^(l)‖  the norm of one sample's error signal, a column of layer.delta,
              averaged over the batch                   (then over the epoch's batches)
 
+Around each optimiser step it also gathers each layer's health (health.py): the
+fraction of dead ReLU units, of saturated sigmoid/tanh units, and ‖ΔW_l‖/‖W_l‖
+of the steps, from a_l and W_l, over the whole epoch.
+
 Train loss and accuracy are the means over the epoch's samples as each batch
 saw them (the weights change while the epoch runs); validation loss and
 accuracy are computed once at the end of the epoch. See docs/history.md.
@@ -35,6 +39,7 @@ import time
 import numpy as np
 
 from backprop_edu.builder import build_network  # noqa: F401 -- also importable from here
+from backprop_edu.health import EpochHealth
 
 EVAL_CHUNK = 4096  # samples per forward pass when evaluating: memory O(chunk × width)
 
@@ -142,8 +147,9 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
     max_steps: stop after this many optimiser steps in all (the last record is a partial epoch).
 
     A record: epoch, train_loss, train_accuracy, val_loss, val_accuracy (None where
-    there are no labels or no validation data), grad_W_norm, grad_b_norm, delta_norm
-    (one float per layer, l = 1..L), seconds. Raises Diverged on a NaN/infinite loss.
+    there are no labels or no validation data), grad_W_norm, grad_b_norm, delta_norm,
+    dead_fraction, saturated_fraction, update_ratio (one value per layer, l = 1..L; None
+    where it does not apply), seconds. Raises Diverged on a NaN/infinite loss.
     """
     rng = np.random.default_rng(rng)
     layers = net.layers
@@ -165,6 +171,7 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
         rng.shuffle(order)
         loss_sum, correct = 0.0, 0
         sum_W, sum_b, sum_delta = [0.0] * L, [0.0] * L, [0.0] * L
+        health = EpochHealth(layers)  # dead and saturated units, update ratios (health.py)
         seen = batches = 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for k in range(n_batches):
@@ -190,7 +197,9 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
                     sum_delta[l] += norm_delta or 0.0
                 last_norms = [norm_W for norm_W, _, _ in norms]
 
+                health.after_backward()                # reads a_l; keeps W_l before the step
                 optimizer.step()
+                health.after_step()                    # ‖ΔW_l‖ / ‖W_l‖ of the step just taken
 
                 loss_sum += J * len(batch)
                 if labels is not None:
@@ -219,6 +228,7 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
             "grad_W_norm": mean_norms(sum_W, batches, [norm_W for norm_W, _, _ in norms]),
             "grad_b_norm": mean_norms(sum_b, batches, [norm_b for _, norm_b, _ in norms]),
             "delta_norm": mean_norms(sum_delta, batches, [delta for _, _, delta in norms]),
+            **health.record(),
             "seconds": time.perf_counter() - started,
         }
         if max_steps is not None and steps >= max_steps:
