@@ -17,12 +17,12 @@ on every run, like ``digits``; the make_* functions take any seed.
 
 A user's CSV has a header row, numeric feature columns, and one target
 column (any values: class names, or real numbers for regression). Every way a
-file can be malformed gets a one-line ValueError naming the line and column.
+file can be malformed gets a one-line ValueError naming the line and column; a bad
+argument gets an errors.ParameterError naming the parameter (target, task, val_split).
 
-Also here: the validation split and feature standardisation
-((x − mean) / std with the training split's statistics), which are data
-preparation, not maths of the network. What is left out: downloads,
-categorical features, missing-value imputation.
+Also here, as building blocks: the validation split and standardisation,
+(x − mean) / std; preparation.py puts them together for training and for a saved
+model. What is left out: downloads, categorical features, missing-value imputation.
 """
 
 import csv
@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from backprop_edu.errors import ParameterError
 
 # The shipped files: backprop_edu/data is a link to the top-level datasets/ folder
 # (installed as package data); a plain source checkout falls back to the folder itself.
@@ -233,9 +235,9 @@ def load_csv(path, target, task="classification", name=None):
     """A user's CSV as a Dataset: every column but ``target`` is a feature."""
     table = read_table(path)
     if target is None:
-        raise ValueError(
-            f"a CSV needs --target, the column to predict; the columns of {path} are "
-            f"{', '.join(table.columns)}")
+        raise ParameterError("target", "a CSV needs target, the column to predict; the columns "
+                             "of {path} are {columns}", path=path,
+                             columns=", ".join(table.columns))
     if target not in table.columns:
         raise ValueError(
             f"no column {target!r} in {path}: its columns are {', '.join(table.columns)}")
@@ -261,9 +263,9 @@ def load_csv(path, target, task="classification", name=None):
         real = np.zeros(1)  # class names that are not numbers
     fractional = real[np.isfinite(real) & (np.mod(real, 1) != 0)]
     if len(fractional):
-        raise ValueError(
-            f"the target {target!r} of {path} holds real numbers such as {fractional[0]:g}: "
-            "to predict real values use --task regression")
+        raise ParameterError("task", "the target {column!r} of {path} holds real numbers such "
+                             "as {number:g}: to predict real values use task='regression'",
+                             column=target, path=path, number=fractional[0])
     return Dataset(name or str(path), X, y, "classification", classes, tuple(features), target)
 
 
@@ -271,12 +273,7 @@ def load(data, target=None, task="classification"):
     """A shipped data set by name (digits, xor, moons, circles, spirals), or a CSV file by path."""
     data = str(data)
     if data in SHIPPED:
-        if target is not None:
-            raise ValueError(
-                f"--target is only for a CSV file: the shipped data set {data!r} has its target "
-                "already; leave --target out")
-        if task == "regression":
-            raise ValueError(f"{data} is a classification data set: leave --task out")
+        check_shipped(data, target, task)
         if data == "digits":
             return load_csv(DATA_DIR / "digits.csv", "label", name="digits")
         return generated(data)
@@ -285,6 +282,16 @@ def load(data, target=None, task="classification"):
             f"unknown data set {data!r}: expected one of {', '.join(SHIPPED)}, "
             "or the path of a CSV file")
     return load_csv(data, target, task)
+
+
+def check_shipped(data, target=None, task="classification"):
+    """A ParameterError if a shipped data set is given a target column or the regression task."""
+    if target is not None:
+        raise ParameterError("target", "target is only for a CSV file: the shipped data set "
+                             "{data!r} has its labels already; leave target out", data=data)
+    if task == "regression":
+        raise ParameterError("task", "{data} is a classification data set: leave task out",
+                             data=data)
 
 
 def for_model(data, features, target=None, task="classification"):
@@ -339,13 +346,14 @@ def split(m, val_split, rng):
     Returns (train_indices, val_indices).
     """
     if not 0 <= val_split < 1:
-        raise ValueError(f"val_split must lie in [0, 1), got {val_split}")
+        raise ParameterError("val_split", "val_split must lie in [0, 1), got {value}",
+                             value=val_split)
     n_val = int(round(m * val_split))
     if val_split > 0:
         n_val = max(n_val, 1)
     if m - n_val < 1:
-        raise ValueError(f"{m} samples leave nothing to train on with val_split={val_split}: "
-                         "use a smaller fraction (--val-split)")
+        raise ParameterError("val_split", "{m} samples leave nothing to train on with "
+                             "val_split={value}: use a smaller val_split", m=m, value=val_split)
     order = rng.permutation(m)
     return order[n_val:], order[:n_val]
 

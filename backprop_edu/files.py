@@ -11,7 +11,12 @@ previous version or the new one, whole.
 
 import contextlib
 import os
-import tempfile
+import secrets
+
+# how the temporary file is created: new (never an existing file, nor through a link), and
+# in binary at the descriptor level (Windows), whatever mode the Python file object has
+CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+          | getattr(os, "O_BINARY", 0))
 
 
 @contextlib.contextmanager
@@ -22,26 +27,20 @@ def atomic_file(path, mode="w", **open_arguments):
             json.dump(history, f)
 
     ``mode`` is "w" (text) or "wb" (bytes); ``open_arguments`` go to ``open``
-    (encoding, newline). The directory must exist.
+    (encoding, newline). The directory must exist. The file gets the mode a new file
+    gets (0o666 less the umask).
     """
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot write {path}: directory {directory} does not exist")
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-",
-                                     suffix="-" + os.path.basename(path))
-    try:
-        with os.fdopen(fd, mode, **open_arguments) as file:
+    temporary = os.path.join(directory, f".tmp-{secrets.token_hex(8)}-{os.path.basename(path)}")
+    try:  # the file is created inside the try: a Ctrl-C as soon as it exists still removes it
+        with os.fdopen(os.open(temporary, CREATE, 0o666), mode, **open_arguments) as file:
             yield file
-        os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes it private (0600)
         os.replace(temporary, path)
-    except BaseException:  # e.g. Ctrl-C; the rename may already have happened
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+    except BaseException as error:  # e.g. Ctrl-C; the rename may already have happened
+        taken = isinstance(error, FileExistsError) and error.filename == temporary
+        if not taken:  # (a file that had this random name already is not ours to remove)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
         raise
-
-
-def current_umask():
-    """The process's file-creation mask (read by setting it and putting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

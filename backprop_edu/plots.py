@@ -24,6 +24,7 @@ import os
 import numpy as np
 
 from backprop_edu.files import atomic_file
+from backprop_edu.history import check_history, read_history
 
 DPI = 100  # pixels per inch: a 8 × 4 inch figure is 800 × 400 pixels
 
@@ -202,86 +203,10 @@ ZERO_MARK = "exactly 0 (marked along the bottom edge)"  # the legend entry of _m
 
 # -- a training history -------------------------------------------------------
 
-def read_history(path):
-    """Load and check the JSON history ``train --history`` writes. One read of the file,
-    so a history still being written (it is replaced atomically) is read whole.
-
-    Returns the dict; a one-line ValueError says what is missing or wrong.
-    """
-    import json
-
-    path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise ValueError(f"no such history file: {path} (write one with "
-                         "`backprop-edu train --history run.json`)") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path} is a directory, not a history file") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{path} is not a history file: it is not text (JSON expected)") from None
-    try:
-        history = json.loads(text)
-    except json.JSONDecodeError as error:
-        if not text.strip():
-            raise ValueError(f"{path} is empty; expected the --history file of "
-                             "`backprop-edu train`") from None
-        if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
-            # the JSON stops before it is complete
-            raise ValueError(f"{path} is not valid JSON: it ends early (line {error.lineno}), "
-                             "as if cut off or still being written by a program that does not "
-                             "replace it whole; `train --history` always writes a complete "
-                             "file") from None
-        raise ValueError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}, "
-                         f"column {error.colno}); expected the --history file of "
-                         "`backprop-edu train`") from None
-    check_history(history, path)
-    return history
-
-
-def check_history(history, name="the history"):
-    """Raise a one-line ValueError naming the first thing ``history`` lacks."""
-    where = f"{name} is not a training history:"
-    if not isinstance(history, dict):
-        raise ValueError(f"{where} expected a JSON object with 'layers' and 'epochs', "
-                         f"got a {type(history).__name__}")
-    for key in ("layers", "epochs"):
-        if key not in history:
-            raise ValueError(f"{where} it has no {key!r} key (expected the --history file of "
-                             "`backprop-edu train`)")
-        if not isinstance(history[key], list):
-            raise ValueError(f"{where} {key!r} must be a list, got {type(history[key]).__name__}")
-    layers, epochs = history["layers"], history["epochs"]
-    if not layers:
-        raise ValueError(f"{where} 'layers' is empty")
-    for l, layer in enumerate(layers, start=1):
-        if not isinstance(layer, dict) or not all(k in layer for k in ("n_in", "n_out")):
-            raise ValueError(f"{where} layer {l} in 'layers' needs 'n_in' and 'n_out'")
-    if not epochs:
-        raise ValueError(f"{where} it has no epochs yet (is training still starting? "
-                         "try again after the first epoch)")
-    for i, epoch in enumerate(epochs):
-        if not isinstance(epoch, dict):
-            raise ValueError(f"{where} epochs[{i}] must be an object")
-        for key in ("epoch", "train_loss", "grad_W_norm"):
-            if key not in epoch:
-                raise ValueError(f"{where} epochs[{i}] has no {key!r}")
-        norms = epoch["grad_W_norm"]
-        if not isinstance(norms, list) or len(norms) != len(layers):
-            raise ValueError(f"{where} epochs[{i}]['grad_W_norm'] must list one number per "
-                             f"layer ({len(layers)}), got {norms!r:.60}")
-        values = [epoch["epoch"], epoch["train_loss"], *norms]
-        values += [epoch.get(k) for k in ("val_loss", "train_accuracy", "val_accuracy")]
-        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
-                   for v in values):
-            raise ValueError(f"{where} epochs[{i}] holds a value that is not a number or null")
-
-
 def plot_history(history, path, title=None, size=None):
     """‖∇W_l‖ per layer against epoch (log scale), beside the loss and accuracy curves.
 
-    history: the dict of a ``train --history`` file (see read_history), or its path.
+    history: the dict of a history file (history.read_history), or its path.
     size:    (width, height) in pixels; default 1500 × 450.
     """
     check_figure_path(path)

@@ -38,7 +38,6 @@ import time
 
 import numpy as np
 
-from backprop_edu.builder import build_network  # noqa: F401 -- also importable from here
 from backprop_edu.health import EpochHealth
 
 EVAL_CHUNK = 4096  # samples per forward pass when evaluating: memory O(chunk × width)

@@ -3,29 +3,16 @@
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from backprop_edu.cli import main
 from backprop_edu.exercises import EXERCISES
-from backprop_edu.exercises.check import check_functions
+from backprop_edu.grader.check import check_functions
+from conftest import installed_command, run as run_cli
 
 
 def run(*args, env=None):
-    return CliRunner().invoke(main, ["exercises", *args], env=env)
-
-
-def installed_command():
-    found = shutil.which("backprop-edu") or os.path.join(os.path.dirname(sys.executable),
-                                                         "backprop-edu")
-    if not os.path.exists(found):
-        pytest.skip("the backprop-edu command is not installed")
-    return found
+    return run_cli("exercises", *args, env=env)
 
 
 def test_list_shows_every_exercise_with_minutes_and_a_line():
@@ -66,7 +53,7 @@ def test_skeleton_fails_then_solution_passes_with_exit_codes_and_json(tmp_path):
     solution = run("solution", "bp3_bp4")
     assert solution.exit_code == 0
     (tmp_path / "s.py").write_text(solution.output)
-    result = run("check", "bp3_bp4", str(tmp_path / "s.py"), "--json")
+    result = run("check", "bp3_bp4", str(tmp_path / "s.py"), "--json", "-")
     assert result.exit_code == 0
     verdict = json.loads(result.output)
     assert verdict["passed"] is True and verdict["status"] == "pass"
@@ -77,7 +64,7 @@ def test_check_json_of_a_wrong_answer_says_case_entries_and_diagnosis(tmp_path):
     path = tmp_path / "w.py"
     path.write_text("def bp3_bp4(delta, h_prev):\n"
                     "    return delta @ h_prev.T, delta.sum(axis=1)\n")
-    result = run("check", "bp3_bp4", str(path), "--json")
+    result = run("check", "bp3_bp4", str(path), "--json", "-")
     assert result.exit_code == 1
     verdict = json.loads(result.output)
     assert verdict["passed"] is False and verdict["status"] == "wrong"
@@ -86,6 +73,12 @@ def test_check_json_of_a_wrong_answer_says_case_entries_and_diagnosis(tmp_path):
     assert verdict["entries"] and {"index", "expected", "got"} <= set(verdict["entries"][0])
     text = run("check", "bp3_bp4", str(path)).output
     assert "case 2 of 5" in text and "Diagnosis:" in text and "expected" in text
+    written = run("check", "bp3_bp4", str(path), "--json", str(tmp_path / "verdict.json"))
+    assert written.exit_code == 1 and written.output == text + f"wrote {tmp_path}/verdict.json\n"
+    assert json.loads((tmp_path / "verdict.json").read_text()) == verdict
+    graded_again = run("check", "bp3_bp4", str(path), "--json", str(path))
+    assert graded_again.exit_code == 2 and path.read_text().startswith("def bp3_bp4")
+    assert f"{path} is also the file being graded; give --json a file name" in graded_again.output
 
 
 def test_check_of_a_missing_file_or_unknown_exercise_is_one_line():

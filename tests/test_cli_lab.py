@@ -2,25 +2,13 @@
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from backprop_edu.cli import main
 from backprop_edu.experiments import vanishing_experiment
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def read_image(path):
-    import matplotlib.image
-    return matplotlib.image.imread(path)
+from conftest import installed_command, read_image, run
 
 
 def write_history(path, epochs=3):
@@ -98,6 +86,17 @@ def test_vanishing_prints_the_table_and_writes_json_and_figure(tmp_path):
     assert read_image(tmp_path / "v.png").shape[:2] == (500, 700)
 
 
+def test_json_dash_prints_the_numbers_alone_and_notes_go_to_stderr(tmp_path):
+    result = run("vanishing", "--depth", 2, "--width", 4, "--json", "-", "-o", tmp_path / "v.png")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads(json.dumps(vanishing_experiment(depth=2,
+                                                                                   width=4)))
+    assert result.stderr == f"wrote {tmp_path / 'v.png'}\n"
+    modes = run("modes", "--max-params", 100, "--points", 2, "--json", "-")
+    assert modes.exit_code == 0 and [row["n_params"] for row in
+                                     json.loads(modes.output)["rows"]][-1] <= 100
+
+
 def test_vanishing_float16_reports_exact_zeros_next_to_float64():
     result = run("vanishing", "--depth", 12, "--activations", "sigmoid", "--init", "xavier",
                  "--dtype", "float16")
@@ -121,7 +120,9 @@ def test_vanishing_residual_runs_each_configuration_both_ways(tmp_path):
     (["--depth", "0"], "--depth"), (["--activations", "sigmoid,swish"], "unknown activation 'swish'"),
     (["--init", "orthogonal"], "unknown init 'orthogonal'"), (["--dtype", "float8"], "--dtype"),
     (["--data", "mnist"], "unknown data 'mnist'"), (["-o", "out.bmpx"], "not an image format"),
-    (["--size", "big"], "WIDTHxHEIGHT")])
+    (["--size", "big"], "WIDTHxHEIGHT"),
+    (["--lr", "nan"], "'--lr': nan is not in the range x>0 (a finite number)."),
+    (["--seed", "-1"], "'--seed': -1 is not in the range x>=0.")])
 def test_vanishing_bad_input_is_one_line(args, fragment):
     result = run("vanishing", "--depth", 2, "--width", 4, *args) if "--depth" not in args \
         else run("vanishing", *args)
@@ -162,14 +163,6 @@ def test_running_out_of_memory_anyway_is_one_line(monkeypatch):
     result = run("vanishing", "--depth", 2)
     assert result.exit_code == 1
     assert_one_line_error(result, "ran out of memory: use smaller sizes")
-
-
-def installed_command():
-    found = shutil.which("backprop-edu") or os.path.join(os.path.dirname(sys.executable),
-                                                         "backprop-edu")
-    if not os.path.exists(found):
-        pytest.skip("the backprop-edu console script is not installed")
-    return found
 
 
 def test_the_installed_command_runs_the_lab(tmp_path):

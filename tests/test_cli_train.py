@@ -3,25 +3,18 @@
 import importlib
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from backprop_edu import Network, Residual
-from backprop_edu.cli import main
+from conftest import installed_command, run
 
 cli_train = importlib.import_module("backprop_edu.cli.train")  # the module, not the command
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def last_accuracy(output):
@@ -146,7 +139,8 @@ def bad_files(tmp_path):
              "one.csv": "a,b,y\n1,2,x\n3,4,x\n",
              "notcsv.csv": "{\"a\": [1, 2, 3]}\n",
              "words.csv": "a b y\n1 2 x\n3 4 z\n",
-             "huge.csv": "a,b,y\n1e308,2,x\n-1.5e308,4,z\n1,6,x\n2,8,z\n"}
+             "huge.csv": "a,b,y\n1e308,2,x\n-1.5e308,4,z\n1,6,x\n2,8,z\n",
+             "real.csv": "a,b,y\n1,2,0.5\n3,4,1.5\n"}
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     (tmp_path / "binary.csv").write_bytes(bytes(range(256)))
@@ -164,20 +158,22 @@ BAD_TRAIN = [
     (["--activation", "swish"], "'identity', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'softplus'"),
     (["--optimizer", "rmsprop"], "'sgd', 'momentum', 'adam'"),
     (["--data", "mnist"], "expected one of digits, xor, moons, circles, spirals"),
-    (["--lr", "0"], "positive"),
-    (["--lr", "-0.1"], "positive"),
-    (["--batch-size", "0"], "positive integer"),
-    (["--epochs", "0"], "positive integer"),
-    (["--val-split", "1"], "[0, 1)"),
-    (["--val-split", "-0.2"], "[0, 1)"),
-    (["--val-split", "nan"], "[0, 1)"),
-    (["--val-split", "0.9999"], "nothing to train on"),
-    (["--lr", "nan"], "positive"),
-    (["--lr", "inf"], "positive"),
+    (["--lr", "0"], "'--lr': 0.0 is not in the range x>0."),
+    (["--lr", "-0.1"], "-0.1 is not in the range x>0."),
+    (["--batch-size", "0"], "'--batch-size': 0 is not in the range x>=1."),
+    (["--epochs", "0"], "'--epochs': 0 is not in the range x>=1."),
+    (["--val-split", "1"], "'--val-split': 1.0 is not in the range 0<=x<1."),
+    (["--val-split", "-0.2"], "-0.2 is not in the range 0<=x<1."),
+    (["--val-split", "nan"], "nan is not in the range 0<=x<1 (a finite number)."),
+    (["--val-split", "0.9999"], "nothing to train on with --val-split 0.9999: use a smaller "
+                                "--val-split"),
+    (["--lr", "nan"], "'--lr': nan is not in the range x>0 (a finite number)."),
+    (["--lr", "inf"], "inf is not in the range x>0 (a finite number)."),
     (["--layers", "64.5,10"], "not a list of integers"),
-    (["--momentum", "1"], "[0, 1)"),
-    (["--weight-decay", "-1"], "0 or more"),
-    (["--seed", "-1"], "0 or more"),
+    (["--momentum", "1"], "'--momentum': 1.0 is not in the range 0<=x<1."),
+    (["--weight-decay", "-1"], "'--weight-decay': -1.0 is not in the range x>=0."),
+    (["--weight-decay", "inf"], "inf is not in the range x>=0 (a finite number)."),
+    (["--seed", "-1"], "'--seed': -1 is not in the range x>=0."),
     (["--layers", f"64,{10 ** 15},10"], "does not fit in this machine's memory"),
     (["--target", "label"], "--target is only for a CSV"),
     (["--plot-boundary", "{dir}/b.png"], "needs 2-D classification data"),
@@ -198,6 +194,10 @@ BAD_TRAIN = [
     (["--data", "{dir}/ok.csv", "--target", "y", "--layers", "2,4,3"],
      "has 2 features and 2 classes: use --layers 2,...,2"),
     (["--data", "{dir}/ok.csv", "--target", "y", "--task", "regression"], "must be numeric"),
+    (["--data", "{dir}/real.csv", "--target", "y"],
+     "to predict real values use --task regression"),
+    (["--data", "moons", "--task", "regression"], "moons is a classification data set: leave "
+                                                  "--task out"),
 ]
 
 
@@ -358,8 +358,6 @@ def test_residual_and_plot_boundary_on_moons(tmp_path):
     picture, model = tmp_path / "moons.png", tmp_path / "m.npz"
     result = run("train", "--data", "moons", "--layers", "2,16,16,2", "--residual", "--epochs",
                  "30", "--plot-boundary", picture, "--save", model)
-    if "plot_decision_boundary" in result.output and result.exit_code != 0:
-        pytest.skip("plots.plot_decision_boundary is not available")
     assert result.exit_code == 0, result.output
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [type(layer) for layer in Network.load(model).layers][1] is Residual
@@ -394,7 +392,7 @@ def test_every_train_option_has_help_with_a_default():
 
 
 def test_installed_command_trains_from_any_directory(tmp_path):
-    command = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
+    command = installed_command()
     result = subprocess.run([command, "train", "--epochs", "2", "--history", "run.json"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -407,7 +405,7 @@ def test_installed_command_trains_from_any_directory(tmp_path):
 
 
 def test_ctrl_c_stops_a_real_run_cleanly_and_keeps_the_finished_epochs(tmp_path):
-    command = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
+    command = installed_command()
     process = subprocess.Popen([command, "train", "--epochs", "100000", "--history", "run.json",
                                 "--save", "m.npz"], cwd=tmp_path, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -428,7 +426,7 @@ def test_ctrl_c_stops_a_real_run_cleanly_and_keeps_the_finished_epochs(tmp_path)
 
 def test_a_reader_that_goes_away_stops_the_run_quietly(tmp_path):
     """`backprop-edu train | head -3`: no 'Broken pipe' error, no traceback, no history half-written."""
-    command = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
+    command = installed_command()
     process = subprocess.Popen([command, "train", "--epochs", "100000", "--history", "run.json"],
                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for _ in range(3):  # the header lines and the first epoch, then the reader leaves
@@ -443,8 +441,8 @@ def test_a_reader_that_goes_away_stops_the_run_quietly(tmp_path):
 
 def run_on_a_terminal(tmp_path, args, stdout_too=True):
     """Run the installed command with stderr (and stdout) on a pseudo-terminal; what it drew."""
-    pty = pytest.importorskip("pty")
-    command = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
+    pty = pytest.importorskip("pty", reason="pseudo-terminals (pty) exist on POSIX systems only")
+    command = installed_command()
     leader, follower = pty.openpty()
     process = subprocess.Popen([command, *args], cwd=tmp_path, stderr=follower,
                                stdout=follower if stdout_too else subprocess.DEVNULL)
@@ -474,18 +472,18 @@ def test_progress_bar_only_when_the_output_is_a_terminal(tmp_path):
 def test_the_cli_runs_exactly_the_python_recipe_of_docs_cli(tmp_path):
     from backprop_edu import datasets
     from backprop_edu.optim import SGD
-    from backprop_edu.train import build_network, train
+    from backprop_edu.preparation import prepare
+    from backprop_edu import build_network
+    from backprop_edu.train import train
 
     history = tmp_path / "run.json"
     assert run("train", "--epochs", "3", "--history", history, "-q").exit_code == 0
     digits = datasets.load("digits")
     rng = np.random.default_rng(0)
-    train_rows, val_rows = datasets.split(len(digits.X), 0.2, rng)
-    mean, std = datasets.standardisation(digits.X[train_rows])
-    X = datasets.standardise(digits.X, mean, std)
-    net = build_network([64, 64, 10], "relu", rng=rng)
-    records = train(net, SGD(net, lr=0.1), X[train_rows], digits.y[train_rows], X[val_rows],
-                    digits.y[val_rows], epochs=3, batch_size=32, rng=rng)
+    X, y, train_rows, val_rows, metadata = prepare(digits, 0.2, rng)
+    net = build_network([64, 64, 10], "relu", rng=rng, metadata=metadata)
+    records = train(net, SGD(net, lr=0.1), X[train_rows], y[train_rows], X[val_rows],
+                    y[val_rows], epochs=3, batch_size=32, rng=rng)
     from_cli = json.loads(history.read_text())["epochs"]
     for ours, theirs in zip(records, from_cli):
         assert {k: v for k, v in ours.items() if k != "seconds"} == \

@@ -1,17 +1,14 @@
 """The shipped data, the 2-D generators, and reading a user's CSV (every malformed file)."""
 
+import signal
 import time
 
 import numpy as np
 import pytest
 
 from backprop_edu import datasets
-
-
-def write(tmp_path, text, name="data.csv"):
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
+from backprop_edu.errors import ParameterError
+from conftest import write
 
 
 # -- shipped data ------------------------------------------------------------------
@@ -70,7 +67,7 @@ def test_summary_lists_every_shipped_set_with_its_shape():
 # -- a user's CSV --------------------------------------------------------------------
 
 def test_string_labels_become_classes_and_features_keep_their_order(tmp_path):
-    path = write(tmp_path, "b,species,a\n1,cat,2\n3,dog,4\n5,cat,6\n\n")
+    path = write(tmp_path, "data.csv", "b,species,a\n1,cat,2\n3,dog,4\n5,cat,6\n\n")
     data = datasets.load(path, target="species")
     assert data.features == ("b", "a") and data.classes == ("cat", "dog")
     assert data.X.tolist() == [[1, 2], [3, 4], [5, 6]] and data.y.tolist() == [0, 1, 0]
@@ -82,7 +79,7 @@ def test_numeric_labels_sort_as_numbers_not_text():
 
 
 def test_regression_targets_stay_real(tmp_path):
-    path = write(tmp_path, "x,y\n1,0.5\n2,1.5\n")
+    path = write(tmp_path, "data.csv", "x,y\n1,0.5\n2,1.5\n")
     data = datasets.load(path, target="y", task="regression")
     assert data.task == "regression" and data.y.tolist() == [0.5, 1.5] and data.n_outputs == 1
 
@@ -98,19 +95,19 @@ def test_regression_targets_stay_real(tmp_path):
     ("a,b,y\n1,inf,x\n3,4,z\n", "y", "finite"),
     ("a,b,y\n1,2,x\n3,4,z\n", "label", "its columns are a, b, y"),
     ("a,b,y\n1,2,x\n3,4,x\n", "y", "single class"),
-    ("a,b,y\n1,2,0.25\n3,4,1.75\n", "y", "--task regression"),
+    ("a,b,y\n1,2,0.25\n3,4,1.75\n", "y", "use task='regression'"),
     ("a,a,y\n1,2,x\n3,4,z\n", "y", "repeats the column name"),
     ("a,b,y\n1,2,\n3,4,z\n", "y", "empty target"),
 ])
 def test_every_malformed_csv_gets_a_one_line_message(tmp_path, text, target, message):
-    path = write(tmp_path, text)
+    path = write(tmp_path, "data.csv", text)
     with pytest.raises(ValueError) as error:
         datasets.load(path, target=target)
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
 def test_nan_message_names_the_row_and_the_column(tmp_path):
-    path = write(tmp_path, "a,b,y\n1,2,x\n3,4,z\n5,NaN,x\n")
+    path = write(tmp_path, "data.csv", "a,b,y\n1,2,x\n3,4,z\n5,NaN,x\n")
     with pytest.raises(ValueError, match=r"line 4, column 'b' of .* holds NaN"):
         datasets.load(path, target="y")
 
@@ -124,12 +121,12 @@ def test_missing_file_binary_file_and_unknown_name(tmp_path):
         datasets.load(str(binary), target="y")
     with pytest.raises(ValueError, match="expected one of digits, xor, moons, circles, spirals"):
         datasets.load("mnist")
-    with pytest.raises(ValueError, match="--target is only for a CSV"):
+    with pytest.raises(ValueError, match="target is only for a CSV"):
         datasets.load("digits", target="label")
 
 
 def test_for_model_picks_the_trained_columns_by_name(tmp_path):
-    path = write(tmp_path, "id,b,a\n7,1,2\n8,3,4\n")
+    path = write(tmp_path, "data.csv", "id,b,a\n7,1,2\n8,3,4\n")
     X, targets = datasets.for_model(path, ["a", "b"])
     assert X.tolist() == [[2, 1], [4, 3]] and targets is None
     with pytest.raises(ValueError, match="lacks the column"):
@@ -172,9 +169,8 @@ def test_values_too_large_to_standardise_name_their_column():
 def test_ctrl_c_while_parsing_numbers_is_not_swallowed():
     """numpy's own string cast drops a KeyboardInterrupt raised while it runs (the run would go
     on after Ctrl-C); the parser of CSV cells, to_floats, must let it through."""
-    signal = pytest.importorskip("signal")
     if not hasattr(signal, "setitimer"):
-        pytest.skip("no interval timer on this platform")
+        pytest.skip("signal.setitimer (an interval timer) exists on POSIX systems only")
     cells = np.random.default_rng(0).random((40_000, 10)).astype(str)
     started = time.perf_counter()
     assert datasets.to_floats(cells).tolist() == cells.astype(np.float64).tolist()
@@ -193,3 +189,20 @@ def test_ctrl_c_while_parsing_numbers_is_not_swallowed():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_bad_argument_is_named_as_python_names_it_and_the_cli_can_name_its_flag(tmp_path):
+    """The message names the parameter (target, val_split), never a flag; naming(flag) rewrites
+    the parameter only, not a column or a file that happens to be called target."""
+    path = write(tmp_path, "target.csv", "a,target,y\n1,2,x\n3,4,z\n")
+    with pytest.raises(ParameterError) as error:
+        datasets.load(path)
+    assert str(error.value) == (f"a CSV needs target, the column to predict; the columns of "
+                                f"{path} are a, target, y")
+    assert error.value.naming("--target") == (f"a CSV needs --target, the column to predict; "
+                                              f"the columns of {path} are a, target, y")
+    with pytest.raises(ParameterError) as error:
+        datasets.split(10, 0.99, np.random.default_rng(0))
+    assert "--" not in str(error.value) and error.value.parameter == "val_split"
+    assert error.value.naming("--val-split") == (
+        "10 samples leave nothing to train on with --val-split 0.99: use a smaller --val-split")

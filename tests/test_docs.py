@@ -36,9 +36,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from click.testing import CliRunner
 
-from backprop_edu.cli import main
+from conftest import run
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TUTORIALS = sorted((DOCS / "tutorials").glob("*.md"))
@@ -130,7 +129,7 @@ def run_command(command):
     """Run one `backprop-edu ...` line; returns (exit code, output)."""
     argv = shlex.split(command)
     assert argv[0] == "backprop-edu", f"tutorial commands must start with backprop-edu: {command}"
-    result = CliRunner().invoke(main, argv[1:], catch_exceptions=False)
+    result = run(*argv[1:], catch_exceptions=False)
     return result.exit_code, result.output
 
 

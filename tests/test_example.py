@@ -1,18 +1,15 @@
 """The worked example (`backprop-edu example`): every quantity against the hand calculation, exactly."""
 
 import json
-import shutil
+import os
 import subprocess
-import sys
 from fractions import Fraction as F
-from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from backprop_edu.cli import main
 from backprop_edu.example import exact, format_value, on_kink, worked_example
+from conftest import installed_command, run as run_cli
 
 # The hand calculation (x = (2, −1), y = 1, W1 = [[1, −1], [1/2, 2]], b1 = (0, −1),
 # W2 = [[1, −2]], b2 = 1/2, ReLU): every number is a dyadic fraction, so the
@@ -40,7 +37,7 @@ def as_fractions(value):
 
 
 def run(*args):
-    return CliRunner().invoke(main, ["example", *args])
+    return run_cli("example", *args)
 
 
 @pytest.mark.parametrize("key", sorted(HAND))
@@ -150,7 +147,7 @@ def test_cli_prints_every_step_named_after_its_equation():
 
 
 def test_json_holds_the_same_numbers_as_data():
-    result = run("--json")
+    result = run("--json", "-")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     steps = {step["key"]: step for step in data["forward"] + data["backward"]}
@@ -162,6 +159,18 @@ def test_json_holds_the_same_numbers_as_data():
     assert steps["delta1"]["equation"] == "BP2"
     assert data["parameters"]["W1"] == [[1, -1], [0.5, 2]]
     assert data["x"] == [2, -1] and data["y"] == 1
+
+
+def test_json_path_writes_the_file_beside_the_text_and_dash_prints_it_alone(tmp_path):
+    result = run("--check", "--json", tmp_path / "example.json")
+    assert result.exit_code == 0, result.output
+    assert "BP2" in result.output and result.output.endswith(f"wrote {tmp_path}/example.json\n")
+    written = json.loads((tmp_path / "example.json").read_text())
+    assert written == json.loads(run("--check", "--json", "-").output)
+    assert os.listdir(tmp_path) == ["example.json"]
+    result = run("--json")
+    assert result.exit_code == 2 and "'--json' requires an argument" in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_options_change_the_printed_numbers():
@@ -177,7 +186,7 @@ def test_check_runs_gradcheck_and_agrees():
     assert result.exit_code == 0, result.output
     assert "max rel err W" in result.output
     assert "backprop and finite differences agree" in result.output
-    data = json.loads(run("--check", "--json").output)
+    data = json.loads(run("--check", "--json", "-").output)
     assert data["gradcheck"]["max_error"] < 1e-7
     assert [row["shape"] for row in data["gradcheck"]["layers"]] == [[2, 2], [1, 2]]
 
@@ -210,9 +219,8 @@ def test_bad_input_is_one_line_error(args, message):
 
 
 def test_installed_command_runs_as_a_subprocess():
-    exe = shutil.which("backprop-edu") or str(Path(sys.executable).with_name("backprop-edu"))
-    done = subprocess.run([exe, "example", "--x=-1,2"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([installed_command(), "example", "--x=-1,2"], capture_output=True,
+                          text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     # x = (−1, 2): a1 = (−1 − 2, −1/2 + 4 − 1) = (−3, 5/2), h1 = (0, 5/2), ŷ = −5 + 1/2 = −9/2
     assert "ŷ = a2 = W2 h1 + b2          = -9/2" in done.stdout
@@ -220,9 +228,9 @@ def test_installed_command_runs_as_a_subprocess():
 
 def test_json_has_no_negative_zero():
     # δ⁽¹⁾_2 = relu'(−2) · (−5) is IEEE's −0: it is 0 in the data, as in the text
-    data = json.loads(run("--json").output)
+    data = json.loads(run("--json", "-").output)
     delta1 = next(step for step in data["backward"] if step["key"] == "delta1")
-    assert delta1["value"] == [2.5, 0.0] and "-0.0" not in run("--json").output
+    assert delta1["value"] == [2.5, 0.0] and "-0.0" not in run("--json", "-").output
     assert delta1["exact"] == ["5/2", "0"]
 
 

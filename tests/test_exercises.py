@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop_edu.exercises import EXERCISES, confine, get_exercise, hints
-from backprop_edu.exercises.check import check_functions, make_cases
+from backprop_edu.exercises import EXERCISES, get_exercise, hints
 from backprop_edu.exercises.exercise import skeleton_source, solution_source
-from backprop_edu.exercises.sandbox import check_file
+from backprop_edu.grader import confine
+from backprop_edu.grader.check import check_functions, make_cases
+from backprop_edu.grader.sandbox import check_file
+from conftest import write
 
 
 def functions_of(source, exercise):
@@ -284,12 +286,6 @@ def test_hints_come_one_at_a_time_and_are_remembered(tmp_path):
 
 # The sandbox: one separate process per check.
 
-def write(tmp_path, name, source):
-    path = tmp_path / name
-    path.write_text(source)
-    return str(path)
-
-
 def test_sandbox_passes_the_solution_and_fails_the_skeleton(tmp_path):
     exercise = get_exercise("bp2")
     assert check_file(exercise, write(tmp_path, "s.py", solution_source(exercise))).passed
@@ -436,7 +432,7 @@ def test_sandbox_a_submission_cannot_signal_the_grader_or_leave_its_group(tmp_pa
         "    os.kill(os.getppid(), signal.SIGKILL)\n"
         "    return a\n"))
     script = ("import json, sys\nfrom backprop_edu.exercises import get_exercise\n"
-              "from backprop_edu.exercises.sandbox import check_file\n"
+              "from backprop_edu.grader.sandbox import check_file\n"
               "print(json.dumps(check_file(get_exercise('bp2'), sys.argv[1]).as_dict()))\n")
     result = subprocess.run([sys.executable, "-c", script, path], capture_output=True,
                             text=True, timeout=60)

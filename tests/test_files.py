@@ -35,3 +35,22 @@ def test_a_missing_directory_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="directory .*nowhere does not exist"):
         with atomic_file(tmp_path / "nowhere" / "x.json"):
             pass
+
+
+def test_a_ctrl_c_right_after_the_temporary_file_is_created_leaves_none(tmp_path, monkeypatch):
+    """A signal that arrives during the system call that creates the temporary file is raised
+    as soon as the call returns: the file exists, and must still be removed."""
+    real_open = os.open
+
+    def open_then_ctrl_c(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        if flags & os.O_CREAT:
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_file(tmp_path / "run.json") as f:
+            f.write("new")
+    assert os.listdir(tmp_path) == []

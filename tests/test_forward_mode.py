@@ -6,6 +6,7 @@ import pytest
 from backprop_edu import Dense, Network, Residual
 from backprop_edu.forward_mode import (count_parameters, gradient_by_forward_mode,
                                        gradient_by_reverse_mode, jvp)
+from conftest import random_batch
 
 
 def small_net(activation, loss="half_mse", n_out=3, dtype=np.float64):
@@ -16,10 +17,7 @@ def small_net(activation, loss="half_mse", n_out=3, dtype=np.float64):
 
 
 def batch(loss, m=7, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((m, 4))
-    Y = rng.standard_normal((m, 3)) if loss == "half_mse" else rng.integers(0, 3, m)
-    return X, Y
+    return random_batch(np.random.default_rng(seed), 4, 3, loss, m)
 
 
 def random_tangent(net, seed=0):

@@ -9,11 +9,7 @@ import pytest
 from backprop_edu import Dense, Network
 from backprop_edu import plots
 from backprop_edu.experiments import modes_experiment, vanishing_experiment
-
-
-def read_image(path):
-    import matplotlib.image
-    return matplotlib.image.imread(path)
+from conftest import read_image
 
 
 def assert_real_image(path, size=None):
@@ -72,28 +68,6 @@ def test_history_plot_of_a_regression_run_without_validation(tmp_path, captured)
     fig = captured[0]
     assert len(fig.axes) == 2   # no accuracy panel
     assert [line.get_label() for line in fig.axes[1].lines] == ["train"]
-
-
-@pytest.mark.parametrize("content,message", [
-    ("{not json", "is not valid JSON"),
-    ("[1, 2]", "expected a JSON object"),
-    ('{"layers": [{"n_in": 2, "n_out": 2}]}', "no 'epochs' key"),
-    ('{"layers": [{"n_in": 2, "n_out": 2}], "epochs": []}', "no epochs yet"),
-    ('{"layers": [{"n_in": 2, "n_out": 2}], "epochs": [{"epoch": 1, "train_loss": 1}]}',
-     "has no 'grad_W_norm'"),
-    ('{"layers": [{"n_in": 2, "n_out": 2}], "epochs": [{"epoch": 1, "train_loss": 1, '
-     '"grad_W_norm": [1, 2]}]}', "one number per layer"),
-])
-def test_read_history_says_what_is_wrong(tmp_path, content, message):
-    path = tmp_path / "h.json"
-    path.write_text(content)
-    with pytest.raises(ValueError, match=message):
-        plots.read_history(path)
-
-
-def test_read_history_of_a_missing_file(tmp_path):
-    with pytest.raises(ValueError, match="no such history file"):
-        plots.read_history(tmp_path / "missing.json")
 
 
 def test_vanishing_plot_draws_the_experiments_numbers(tmp_path, captured):
@@ -244,17 +218,6 @@ def test_the_loss_is_on_a_log_scale_only_when_it_spans_a_decade(tmp_path, captur
     plots.plot_history(history(epochs=20), tmp_path / "b.png")    # 1.2 .. 0.05: log
     assert captured[0].axes[1].get_yscale() == "linear"
     assert captured[1].axes[1].get_yscale() == "log"
-
-
-@pytest.mark.parametrize("content,message", [
-    ("", "is empty"),
-    ('{"layers": [{"n_in": 2, "n_out": 2}], "epochs": [{"epoch": 1, "tr', "ends early"),
-])
-def test_an_empty_or_cut_off_history_says_so(tmp_path, content, message):
-    path = tmp_path / "h.json"
-    path.write_text(content)
-    with pytest.raises(ValueError, match=message):
-        plots.read_history(path)
 
 
 def test_a_name_without_extension_and_pgf_without_tex_are_refused_up_front(tmp_path, monkeypatch):

@@ -7,7 +7,8 @@ import pytest
 
 from backprop_edu import Residual
 from backprop_edu.optim import SGD, Adam
-from backprop_edu.train import Diverged, build_network, evaluate, train, train_epochs
+from backprop_edu import build_network
+from backprop_edu.train import Diverged, evaluate, train, train_epochs
 
 
 def blobs(m=60, n=3, k=3, seed=0):

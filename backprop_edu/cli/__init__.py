@@ -2,7 +2,9 @@
 
 The CLI holds no maths: it parses options, calls the package, and prints.
 Errors a user can cause become one line on stderr and a non-zero exit code,
-never a traceback (set BACKPROP_EDU_DEBUG=1 to see one anyway).
+never a traceback (set BACKPROP_EDU_DEBUG=1 to see one anyway). The package's
+messages name its Python parameters (val_split); a ParameterError is shown here with
+the flag instead (--val-split), as a usage error (exit code 2).
 Heavy imports (matplotlib) happen inside the commands that draw, so that
 `backprop-edu --help` answers at once.
 """
@@ -13,6 +15,7 @@ import sys
 import click
 
 from backprop_edu import __version__
+from backprop_edu.errors import ParameterError
 
 
 class OneLineUsageError(click.ClickException):
@@ -36,6 +39,10 @@ class Group(click.Group):
             raise OneLineUsageError(f"{error.format_message()} (see '{where} --help')") from None
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except ParameterError as error:  # the package names its parameter; the user typed a flag
+            flag = "--" + error.parameter.replace("_", "-")
+            where = f"{ctx.command_path} {ctx.invoked_subcommand}"
+            raise OneLineUsageError(f"{error.naming(flag)} (see '{where} --help')") from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -65,7 +72,9 @@ def main():
     """
 
 
-from backprop_edu.cli.train import evaluate, list_datasets, predict, train  # noqa: E402
+from backprop_edu.cli.train import train  # noqa: E402
+from backprop_edu.cli.models import evaluate, predict  # noqa: E402
+from backprop_edu.cli.datasets import list_datasets  # noqa: E402
 
 main.add_command(train)
 main.add_command(evaluate)

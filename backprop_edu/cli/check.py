@@ -4,17 +4,18 @@ The command builds a network from --layers (as `train` does), draws a seeded
 batch of Gaussian inputs and targets, and prints gradcheck's table: for every
 layer the largest relative error between backprop's ∇W_l, ∇b_l and central
 differences (J(θ + ε) − J(θ − ε)) / 2ε. It exits 1 when an error exceeds --tol,
-so it can guard a student's own layer in a script.
+so it can guard a student's own layer in a script; --json writes the table as data.
 """
 
 import click
 import numpy as np
 
 from backprop_edu.activations import ACTIVATIONS
-from backprop_edu.cli.train import parse_layers
+from backprop_edu.cli.options import (SEED, FiniteFloatRange, json_option, parse_layers,
+                                      print_or_write)
 from backprop_edu.gradcheck import gradcheck as check_gradients
 from backprop_edu.losses import LOSSES
-from backprop_edu.train import build_network
+from backprop_edu import build_network
 
 
 @click.command(name="gradcheck")
@@ -28,15 +29,17 @@ from backprop_edu.train import build_network
               help="Make every square hidden layer a residual block h + φ(W h + b).")
 @click.option("--samples", type=click.IntRange(min=1), default=8, show_default=True,
               help="Size m of the random batch.")
-@click.option("--eps", type=click.FloatRange(min=0, min_open=True), default=1e-5,
+@click.option("--eps", type=FiniteFloatRange(min=0, min_open=True), default=1e-5,
               show_default=True, help="The finite-difference step ε.")
 @click.option("--max-entries", type=click.IntRange(min=1), default=200, show_default=True,
               help="Entries of each W and b checked at most (a seeded subset beyond).")
-@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-6,
+@click.option("--tol", type=FiniteFloatRange(min=0, min_open=True), default=1e-6,
               show_default=True, help="Exit 1 when a relative error exceeds this.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seeds the weights, the biases and the batch.")
-def gradcheck(widths, activation, loss, residual, samples, eps, max_entries, tol, seed):
+@json_option("the table")
+def gradcheck(widths, activation, loss, residual, samples, eps, max_entries, tol, seed,
+              json_output):
     """Check every layer's gradients against central finite differences (float64).
 
     \b
@@ -57,9 +60,20 @@ def gradcheck(widths, activation, loss, residual, samples, eps, max_entries, tol
     else:
         Y = rng.standard_normal((samples, widths[-1]))
     result = check_gradients(net, X, Y, eps=eps, max_entries=max_entries, seed=seed)
-    click.echo(f"{net!r}\non a batch of {samples} Gaussian samples\n")
-    click.echo(str(result))
+    data = {"network": repr(net), "samples": samples, "tol": tol, "ok": result.ok(tol),
+            **gradcheck_data(result)}
+    print_or_write(f"{net!r}\non a batch of {samples} Gaussian samples\n\n{result}", data,
+                   json_output)
     if not result.ok(tol):
         click.echo(f"FAIL: an error exceeds --tol {tol:g}", err=True)
         click.get_current_context().exit(1)
-    click.echo(f"OK: every error is below --tol {tol:g}")
+    if json_output != "-":
+        click.echo(f"OK: every error is below --tol {tol:g}")
+
+
+def gradcheck_data(result):
+    """A GradcheckResult as JSON data: ε, the largest error, and each layer's errors."""
+    return {"eps": result.eps, "max_error": result.max_error,
+            "layers": [{"layer": row.layer, "shape": list(row.shape),
+                        "max_error_W": row.max_error_W, "max_error_b": row.max_error_b}
+                       for row in result.rows]}

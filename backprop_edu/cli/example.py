@@ -1,15 +1,17 @@
 """`backprop-edu example`: the textbook's worked example, every step printed and named.
 
 The numbers come from backprop_edu.example, which runs the real Network; this
-module only parses options and prints.
+module only parses options and prints (or writes them as JSON: --json PATH, or
+--json - instead of the text).
 """
 
-import json
 from fractions import Fraction
 
 import click
 
 from backprop_edu.activations import ACTIVATIONS
+from backprop_edu.cli.check import gradcheck_data
+from backprop_edu.cli.options import json_option, print_or_write
 from backprop_edu.example import as_data, format_value, on_kink, worked_example
 from backprop_edu.gradcheck import gradcheck
 
@@ -33,12 +35,14 @@ def parse_x(text):
     return tuple(parse_number(part, "--x value") for part in parts)
 
 
-def print_steps(title, steps):
-    click.echo(title)
+def step_lines(title, steps):
+    """The title, then one line per step: its equation (BP1..BP4), formula and value."""
+    lines = [title]
     for step in steps:
         label = step.equation if step.equation.startswith("BP") else ""  # BP1..BP4
         left = f"{step.symbol} = {step.formula}"
-        click.echo(f"  {label:<4}  {left:<28} = {format_value(step.value)}")
+        lines.append(f"  {label:<4}  {left:<28} = {format_value(step.value)}")
+    return lines
 
 
 @click.command("example")
@@ -48,12 +52,11 @@ def print_steps(title, steps):
               help="The target y: one number.")
 @click.option("--activation", default="relu", show_default=True,
               help=f"The hidden layer's φ: {', '.join(ACTIVATIONS)}.")
-@click.option("--json", "as_json", is_flag=True, default=False,
-              help="Print the same quantities as JSON data instead of text. [default: off]")
+@json_option("the same quantities")
 @click.option("--check", is_flag=True, default=False,
               help="Also compare backprop's gradients with finite differences "
                    "(gradcheck). [default: off]")
-def example(x_text, y_text, activation, as_json, check):
+def example(x_text, y_text, activation, json_output, check):
     """Walk through the textbook's worked example: a 2-2-1 network, one sample.
 
     \b
@@ -76,41 +79,33 @@ def example(x_text, y_text, activation, as_json, check):
     kinks = on_kink(result)
     report = gradcheck(result.network, result.X, result.Y) if check else None
 
-    if as_json:
-        data = as_data(result)
-        if report is not None:
-            data["gradcheck"] = {
-                "eps": report.eps,
-                "max_error": report.max_error,
-                "layers": [{"layer": row.layer, "shape": list(row.shape),
-                            "max_error_W": row.max_error_W, "max_error_b": row.max_error_b}
-                           for row in report.rows],
-                "kinks": kinks,
-            }
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
+    data = as_data(result)
+    if report is not None:
+        data["gradcheck"] = {**gradcheck_data(report), "kinks": kinks}
+    print_or_write(example_text(result, kinks, report), data, json_output)
 
+
+def example_text(result, kinks, report):
+    """What example prints: the numbers, both passes step by step, the kinks, the check."""
     hidden, output = result.network.layers
-    click.echo(f"The worked example: a 2-2-1 network, hidden φ = {result.activation}, "
-               "linear output, L = ½(ŷ − y)²")
-    click.echo(f"  x  = {format_value(result.X[0])}    y  = {format_value(result.Y[0, 0])}")
-    click.echo(f"  W1 = {format_value(hidden.W)}    b1 = {format_value(hidden.b)}")
-    click.echo(f"  W2 = {format_value(output.W)}    b2 = {format_value(output.b[0])}")
-    click.echo()
-    print_steps("Forward pass", result.forward)
-    click.echo()
-    print_steps("Backward pass", result.backward)
+    lines = [f"The worked example: a 2-2-1 network, hidden φ = {result.activation}, "
+             "linear output, L = ½(ŷ − y)²",
+             f"  x  = {format_value(result.X[0])}    y  = {format_value(result.Y[0, 0])}",
+             f"  W1 = {format_value(hidden.W)}    b1 = {format_value(hidden.b)}",
+             f"  W2 = {format_value(output.W)}    b2 = {format_value(output.b[0])}",
+             "", *step_lines("Forward pass", result.forward),
+             "", *step_lines("Backward pass", result.backward)]
     for i in kinks:
         subgradient = format_value(result.value("phi_prime_a1")[i])
-        click.echo(f"\nnote: a1_{i + 1} = 0 sits on {result.activation}'s kink, where φ' does "
-                   f"not exist; the code uses the subgradient φ'(0) = {subgradient}")
+        lines.append(f"\nnote: a1_{i + 1} = 0 sits on {result.activation}'s kink, where φ' does "
+                     f"not exist; the code uses the subgradient φ'(0) = {subgradient}")
     if report is not None:
-        click.echo("\nFinite-difference check (gradcheck)")
-        click.echo(str(report))
+        lines += ["\nFinite-difference check (gradcheck)", str(report)]
         if report.ok(1e-6):
-            click.echo("backprop and finite differences agree")
+            lines.append("backprop and finite differences agree")
         elif kinks:
-            click.echo("they disagree at the kink: there the central difference averages "
-                       "the slopes on both sides, while backprop uses φ'(0)")
+            lines.append("they disagree at the kink: there the central difference averages "
+                         "the slopes on both sides, while backprop uses φ'(0)")
         else:
-            click.echo("they DISAGREE: a bug in a backward pass?")
+            lines.append("they DISAGREE: a bug in a backward pass?")
+    return "\n".join(lines)

@@ -1,20 +1,21 @@
 """`backprop-edu exercises`: list, start, check, hint, solution.
 
-The exercises, the grader and its sandbox live in backprop_edu.exercises;
-this module only parses options and prints.
+The exercises live in backprop_edu.exercises, the grader and its sandbox in
+backprop_edu.grader; this module only parses options and prints.
 """
 
-import json
 import os
 
 import click
 
+from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, json_option,
+                                      print_or_write)
 from backprop_edu.exercises import EXERCISES, get_exercise
 from backprop_edu.exercises.exercise import skeleton_source, solution_source
 from backprop_edu.exercises.hints import hint as next_hint, reset as reset_hints
-from backprop_edu.exercises.sandbox import MEMORY_LIMIT_MB, TIME_LIMIT, check_file
-from backprop_edu.exercises.check import DEFAULT_SEED
 from backprop_edu.files import atomic_file
+from backprop_edu.grader.check import DEFAULT_SEED
+from backprop_edu.grader.sandbox import MEMORY_LIMIT_MB, TIME_LIMIT, check_file
 
 DEFAULT_HINT_STATE = os.path.join(click.get_app_dir("backprop-edu"), "hints.json")
 
@@ -69,16 +70,15 @@ def start(name, directory, force):
 @exercises.command("check")
 @click.argument("name")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, default=False,
-              help="Print the verdict as JSON (passed, status, message, case, entries, ...).")
+@json_option("the verdict (passed, status, message, case, entries, ...)")
 @click.option("--time-limit", default=TIME_LIMIT, show_default=True,
-              type=click.FloatRange(min=1), help="Seconds the student's code may run.")
+              type=FiniteFloatRange(min=1), help="Seconds the student's code may run.")
 @click.option("--memory-limit", default=MEMORY_LIMIT_MB, show_default=True,
               type=click.IntRange(min=256), help="Megabytes of memory it may use.")
-@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int,
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=SEED,
               help="Seed of the random cases (the same seed, the same cases).")
 @click.pass_context
-def check(ctx, name, file, as_json, time_limit, memory_limit, seed):
+def check(ctx, name, file, json_output, time_limit, memory_limit, seed):
     """Grade FILE: run its functions on random cases and compare with the package.
 
     The file runs in a separate Python process with a time and a memory limit;
@@ -90,13 +90,11 @@ def check(ctx, name, file, as_json, time_limit, memory_limit, seed):
           backprop-edu exercises check bp2 "$f" > "${f%.py}.txt" && echo "$f pass"
       done
     """
+    distinct_outputs(file=file, json=json_output)
     exercise = get_exercise(name)
     verdict = check_file(exercise, file, seed=seed, time_limit=time_limit,
                          memory_limit_mb=memory_limit)
-    if as_json:
-        click.echo(json.dumps({**verdict.as_dict(), "file": file}, indent=2, ensure_ascii=False))
-    else:
-        click.echo(verdict.text())
+    print_or_write(verdict.text(), {**verdict.as_dict(), "file": file}, json_output)
     ctx.exit(0 if verdict.passed else 1)
 
 

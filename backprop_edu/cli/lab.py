@@ -2,16 +2,17 @@
 
 Each command parses options, calls backprop_edu.experiments (the numbers) and
 backprop_edu.plots (the figures), prints a table and writes the files asked
-for. No maths here. Output files are written atomically (a temporary file in
-the same directory, then renamed): a failed run leaves no partial file.
+for (--json - prints the numbers as JSON instead of the table). No maths here.
+Output files are written atomically (a temporary file in the same directory,
+then renamed): a failed run leaves no partial file.
 """
 
-import json
 import os
 
 import click
 
-from backprop_edu.files import atomic_file
+from backprop_edu.cli.options import (SEED, FiniteFloatRange, comma_list, distinct_outputs,
+                                      figure_path, json_option, print_or_write, size_option)
 
 ACTIVATION_CHOICES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
 INIT_CHOICES = ("normal", "xavier", "he")
@@ -22,73 +23,9 @@ MAX_ACTIVATIONS = 10_000_000   # depth × width × batch entries in each of a, h
 
 # -- shared helpers -------------------------------------------------------------
 
-def comma_list(known, what):
-    """A click callback: 'a,b' -> ['a', 'b'], each checked against ``known``."""
-    def callback(ctx, param, value):
-        names = [name.strip() for name in value.split(",") if name.strip()]
-        if not names:
-            raise click.BadParameter(f"give at least one {what}, e.g. {known[0]}")
-        for name in names:
-            if name not in known:
-                raise click.BadParameter(
-                    f"unknown {what} {name!r}: expected a comma-separated list of "
-                    f"{', '.join(known)}")
-        return names
-    return callback
-
-
-def figure_path(ctx, param, value):
-    """A click callback: check an output figure's extension and folder before any work."""
-    if value is None:
-        return None
-    from backprop_edu.plots import check_figure_path  # cheap: imports matplotlib lazily
-
-    try:
-        return check_figure_path(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-
-
-def json_path(ctx, param, value):
-    """A click callback: the folder of a JSON output must exist."""
-    if value is None:
-        return None
-    directory = os.path.dirname(os.path.abspath(value))
-    if not os.path.isdir(directory):
-        raise click.BadParameter(f"cannot write {value}: directory {directory} does not exist")
-    return value
-
-
-def pixel_size(ctx, param, value):
-    """A click callback: '1200x500' -> (1200, 500)."""
-    if value is None:
-        return None
-    try:
-        width, height = (int(part) for part in value.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise click.BadParameter(f"expected WIDTHxHEIGHT in pixels, e.g. 1200x500, "
-                                 f"got {value!r}") from None
-    if width < 100 or height < 100 or width > 10000 or height > 10000:
-        raise click.BadParameter(f"width and height must lie between 100 and 10000 pixels, "
-                                 f"got {width}x{height}")
-    return width, height
-
-
-def write_json(data, path):
-    """json.dump to ``path``, atomically."""
-    with atomic_file(path, encoding="utf-8") as f:
-        json.dump(data, f, indent=1, allow_nan=False)
-        f.write("\n")
-
-
 def number(value):
     """A table cell: 1.2e-07, or 'inf/nan' for an overflowed value."""
     return "inf/nan" if value is None else f"{value:.2e}"
-
-
-size_option = click.option(
-    "--size", default=None, callback=pixel_size, metavar="WxH",
-    help="Figure size in pixels, e.g. 1200x500. [default: each figure's own]")
 
 
 # -- plot -------------------------------------------------------------------------
@@ -110,10 +47,14 @@ def plot(history, output, title, size):
       backprop-edu train --data moons --history run.json
       backprop-edu plot run.json -o run.png
     """
-    from backprop_edu.plots import check_figure_path, plot_history, read_history
+    from backprop_edu.history import read_history
+    from backprop_edu.plots import check_figure_path, plot_history
 
     if output is None:
         output = check_figure_path(os.path.splitext(history)[0] + ".png")
+    if not os.path.exists(history):
+        raise click.ClickException(f"no such history file: {history} (write one with "
+                                   "`backprop-edu train --history run.json`)")
     data = read_history(history)
     plot_history(data, output, title=title, size=size)
     epochs = data["epochs"]
@@ -164,7 +105,7 @@ def get(config, key):
 @click.option("--init", "inits", default="normal,xavier,he", show_default=True,
               callback=comma_list(INIT_CHOICES, "init"),
               help="Comma-separated initialisations; every activation is run with each.")
-@click.option("--std", type=click.FloatRange(min=0, min_open=True), default=0.1,
+@click.option("--std", type=FiniteFloatRange(min=0, min_open=True), default=0.1,
               show_default=True,
               help="Standard deviation of the 'normal' init N(0, std²); 1 makes tanh and relu "
                    "explode.")
@@ -178,16 +119,15 @@ def get(config, key):
                    "(digits, xor, moons, circles, spirals).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="Samples in the batch of the forward and backward pass.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of the weights and of the data.")
 @click.option("--steps", type=click.IntRange(min=0, max=10_000), default=0, show_default=True,
               help="Also measure after this many SGD steps on the batch (0: only at init).")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.1,
+@click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), default=0.1,
               show_default=True, help="Learning rate of those SGD steps.")
 @click.option("-o", "--output", default=None, callback=figure_path, metavar="PATH",
               help="Figure to write (.png, .svg, .pdf). [default: none]")
-@click.option("--json", "json_output", default=None, callback=json_path, metavar="PATH",
-              help="Write every number as JSON. [default: none]")
+@json_option("every number")
 @size_option
 def vanishing(depth, width, activations, inits, std, residual, dtype, data, batch_size, seed,
               steps, lr, output, json_output, size):
@@ -204,8 +144,9 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
       backprop-edu vanishing --depth 30 --activations sigmoid --residual -o highway.png
       backprop-edu vanishing --depth 12 --activations sigmoid --dtype float16
     """
-    from backprop_edu.experiments import config_label, vanishing_experiment
+    from backprop_edu.experiments import vanishing_experiment
 
+    distinct_outputs(output=output, json=json_output)
     if depth * width * width > MAX_WEIGHTS or depth * width * batch_size > MAX_ACTIVATIONS:
         raise click.UsageError(
             f"--depth {depth} --width {width} --batch-size {batch_size} is too large for the lab "
@@ -214,34 +155,40 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
     result = vanishing_experiment(depth=depth, width=width, activations=activations,
                                   inits=inits, residual=residual, dtype=dtype, data=data,
                                   batch_size=batch_size, seed=seed, steps=steps, lr=lr, std=std)
-    s = result["settings"]
-    normal = f", normal init std {std:g}" if "normal" in inits else ""
-    click.echo(f"{depth} hidden layers of {width} units + a linear output layer (L = {depth + 1}); "
-               f"{s['data']} data, batch of {s['batch_size']}, {dtype}{normal}")
-    click.echo("‖δ^(l)‖ is the mean over the batch of the per-sample norm; ‖∇W_l‖ the "
-               "Frobenius norm.\n")
-    click.echo(vanishing_table(result, "delta_norm", "‖δ^(l)‖ at initialisation"))
-    click.echo(vanishing_table(result, "grad_W_norm", "‖∇W_l‖ at initialisation"))
-    if dtype != "float64":
-        click.echo(vanishing_table(result, "grad_W_zero_fraction",
-                                   f"entries of ∇W_l exactly 0 in {dtype}", percent))
-        click.echo(vanishing_table(result, "float64.grad_W_zero_fraction",
-                                   "entries of ∇W_l exactly 0 in float64 (same weights)", percent))
-    if steps:
-        click.echo(vanishing_table(result, "trained.delta_norm", f"‖δ^(l)‖ after {steps} SGD steps"))
-
-    click.echo("first layer / last layer (‖δ^(1)‖ / ‖δ^(L)‖, ‖∇W_1‖ / ‖∇W_L‖):")
-    for config in result["configs"]:
-        click.echo(f"  {config_label(config):<28} {number(config['delta_ratio']):>9}  "
-                   f"{number(config['grad_W_ratio']):>9}")
-    if json_output:
-        write_json(result, json_output)
-        click.echo(f"wrote {json_output}")
+    print_or_write(vanishing_text(result), result, json_output)
     if output:
         from backprop_edu.plots import plot_vanishing
 
         plot_vanishing(result, output, size=size)
-        click.echo(f"wrote {output}")
+        click.echo(f"wrote {output}", err=json_output == "-")
+
+
+def vanishing_text(result):
+    """What vanishing prints: the settings, a table per quantity, the first/last ratios."""
+    from backprop_edu.experiments import config_label
+
+    s = result["settings"]
+    depth, width, dtype, steps = s["depth"], s["width"], s["dtype"], s["steps"]
+    normal = (f", normal init std {s['normal_std']:g}"
+              if any(config["init"] == "normal" for config in result["configs"]) else "")
+    lines = [f"{depth} hidden layers of {width} units + a linear output layer "
+             f"(L = {depth + 1}); {s['data']} data, batch of {s['batch_size']}, {dtype}{normal}",
+             "‖δ^(l)‖ is the mean over the batch of the per-sample norm; ‖∇W_l‖ the "
+             "Frobenius norm.\n",
+             vanishing_table(result, "delta_norm", "‖δ^(l)‖ at initialisation"),
+             vanishing_table(result, "grad_W_norm", "‖∇W_l‖ at initialisation")]
+    if dtype != "float64":
+        lines += [vanishing_table(result, "grad_W_zero_fraction",
+                                  f"entries of ∇W_l exactly 0 in {dtype}", percent),
+                  vanishing_table(result, "float64.grad_W_zero_fraction",
+                                  "entries of ∇W_l exactly 0 in float64 (same weights)", percent)]
+    if steps:
+        lines.append(vanishing_table(result, "trained.delta_norm",
+                                     f"‖δ^(l)‖ after {steps} SGD steps"))
+    lines.append("first layer / last layer (‖δ^(1)‖ / ‖δ^(L)‖, ‖∇W_1‖ / ‖∇W_L‖):")
+    lines += [f"  {config_label(config):<28} {number(config['delta_ratio']):>9}  "
+              f"{number(config['grad_W_ratio']):>9}" for config in result["configs"]]
+    return "\n".join(lines)
 
 
 # -- modes ------------------------------------------------------------------------
@@ -255,11 +202,10 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
               help="How many network sizes, spaced geometrically up to --max-params.")
 @click.option("--batch-size", type=click.IntRange(min=1, max=10_000), default=16,
               show_default=True, help="Samples in the batch the loss J is the mean over.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights and data.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of weights and data.")
 @click.option("-o", "--output", default=None, callback=figure_path, metavar="PATH",
               help="Figure to write (.png, .svg, .pdf). [default: none]")
-@click.option("--json", "json_output", default=None, callback=json_path, metavar="PATH",
-              help="Write the table as JSON. [default: none]")
+@json_option("the table")
 @size_option
 def modes(max_params, points, batch_size, seed, output, json_output, size):
     """Forward mode (n JVPs) against reverse mode (one backward pass) for the full gradient.
@@ -275,24 +221,27 @@ def modes(max_params, points, batch_size, seed, output, json_output, size):
     """
     from backprop_edu.experiments import modes_experiment
 
+    distinct_outputs(output=output, json=json_output)
     result = modes_experiment(max_params=max_params, batch_size=batch_size, seed=seed,
                               points=points)
-    click.echo(f"full gradient of the mean loss of {result['settings']['architecture']} "
-               f"networks, batch of {batch_size}")
-    click.echo(f"{'n params':>9}  {'forward mode s':>14}  {'reverse mode s':>14}  "
-               f"{'ratio':>8}  {'max |difference|':>16}")
-    for row in result["rows"]:
-        click.echo(f"{row['n_params']:>9}  {row['forward_seconds']:>14.2e}  "
-                   f"{row['reverse_seconds']:>14.2e}  {row['ratio']:>8.1f}  "
-                   f"{row['max_abs_difference']:>16.1e}")
-    worst = max(row["max_abs_difference"] for row in result["rows"])
-    verdict = "agree" if worst <= 1e-10 else "DISAGREE"
-    click.echo(f"forward and reverse mode {verdict}: largest difference {worst:.1e} (float64)")
-    if json_output:
-        write_json(result, json_output)
-        click.echo(f"wrote {json_output}")
+    print_or_write(modes_text(result), result, json_output)
     if output:
         from backprop_edu.plots import plot_modes
 
         plot_modes(result, output, size=size)
-        click.echo(f"wrote {output}")
+        click.echo(f"wrote {output}", err=json_output == "-")
+
+
+def modes_text(result):
+    """What modes prints: one row per network size, and whether the two modes agree."""
+    lines = [f"full gradient of the mean loss of {result['settings']['architecture']} "
+             f"networks, batch of {result['settings']['batch_size']}",
+             f"{'n params':>9}  {'forward mode s':>14}  {'reverse mode s':>14}  "
+             f"{'ratio':>8}  {'max |difference|':>16}"]
+    lines += [f"{row['n_params']:>9}  {row['forward_seconds']:>14.2e}  "
+              f"{row['reverse_seconds']:>14.2e}  {row['ratio']:>8.1f}  "
+              f"{row['max_abs_difference']:>16.1e}" for row in result["rows"]]
+    worst = max(row["max_abs_difference"] for row in result["rows"])
+    verdict = "agree" if worst <= 1e-10 else "DISAGREE"
+    lines.append(f"forward and reverse mode {verdict}: largest difference {worst:.1e} (float64)")
+    return "\n".join(lines)

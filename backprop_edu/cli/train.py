@@ -1,201 +1,42 @@
-"""`backprop-edu train`, `evaluate`, `predict` and `datasets`: training from the shell.
+"""`backprop-edu train`: train a network from the shell, a table row per epoch.
 
     backprop-edu train                                    # digits, sensible defaults
     backprop-edu train --layers 64,32,32,10 --activation sigmoid --epochs 30 --lr 0.5
     backprop-edu train --data my.csv --target label --layers 4,16,3 --save model.npz
-    backprop-edu evaluate model.npz --data test.csv --target label
-    backprop-edu predict model.npz --data new.csv > predictions.csv
-    backprop-edu datasets
 
-This module parses options, checks them, prints and writes files; the loop
-is backprop_edu.train, the data backprop_edu.datasets, the maths the layers.
-Every file is written atomically (a temporary file in the same directory,
+This module parses options, checks them, prints and writes files; the data comes from
+backprop_edu.datasets and backprop_edu.preparation, the loop from backprop_edu.train,
+the history file from backprop_edu.history, the table and the progress bar from
+cli/table.py. Every file is written atomically (a temporary file in the same directory,
 then a rename), so an error or Ctrl-C never leaves half a file behind.
+
+What is left out: using a saved model (cli/models.py) and listing the data sets
+(cli/datasets.py).
 """
 
-import csv
-import io
-import json
-import os
 import sys
-import tempfile
 
 import click
 import numpy as np
 
 from backprop_edu import datasets
-from backprop_edu.losses import LOSSES
 from backprop_edu.activations import ACTIVATIONS
+from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, figure_path,
+                                      output_path, parse_layers)
+from backprop_edu.cli.table import Progress, Table
+from backprop_edu.history import HistoryWriter
 from backprop_edu.init import INITS
-from backprop_edu.files import atomic_file
-from backprop_edu.network import Network
+from backprop_edu.losses import LOSSES
 from backprop_edu.optim import OPTIMIZERS
+from backprop_edu.preparation import prepare
 from backprop_edu.residual import Residual
-from backprop_edu.train import Diverged, build_network, evaluate as evaluate_net, train_epochs
+from backprop_edu.builder import build_network
+from backprop_edu.train import Diverged, train_epochs
 
 DEFAULT_HIDDEN = 64
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001}
 EXIT_DIVERGED = 3
 
-
-# -- checking options ------------------------------------------------------------
-
-def parse_layers(ctx, param, value):
-    """'64,32,10' -> [64, 32, 10]: every width, input to output."""
-    if value is None:
-        return None
-    example = "e.g. --layers 64,32,10 (input width, hidden widths, output width)"
-    parts = [part.strip() for part in value.split(",")]
-    if any(part == "" for part in parts):
-        raise click.BadParameter(f"{value!r} has an empty width; list positive integers "
-                                 f"separated by commas, {example}")
-    try:
-        widths = [int(part) for part in parts]
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a list of integers; {example}") from None
-    if len(widths) < 2:
-        raise click.BadParameter(f"{value!r} has one width; a network needs at least an input "
-                                 f"and an output width, {example}")
-    bad = [w for w in widths if w <= 0]
-    if bad:
-        raise click.BadParameter(f"{value!r} has the width {bad[0]}; every width must be a "
-                                 f"positive integer, {example}")
-    return widths
-
-
-def positive(ctx, param, value):
-    if value is not None and not (np.isfinite(value) and value > 0):
-        raise click.BadParameter(f"must be a positive number, got {value}")
-    return value
-
-
-def at_least_one(ctx, param, value):
-    if value < 1:
-        raise click.BadParameter(f"must be a positive integer (1 or more), got {value}")
-    return value
-
-
-def non_negative(ctx, param, value):
-    if not (np.isfinite(value) and value >= 0):
-        raise click.BadParameter(f"must be 0 or more, got {value}")
-    return value
-
-
-def val_fraction(ctx, param, value):
-    if not (0 <= value < 1):
-        raise click.BadParameter(f"must lie in [0, 1) (a fraction of the samples), got {value}")
-    return value
-
-
-def momentum_range(ctx, param, value):
-    if not (0 <= value < 1):
-        raise click.BadParameter(f"must lie in [0, 1), got {value}")
-    return value
-
-
-def seed_value(ctx, param, value):
-    if value < 0:
-        raise click.BadParameter(f"must be 0 or more (any non-negative integer), got {value}")
-    return value
-
-
-def output_path(ctx, param, value):
-    """An output file must go into a directory that exists and that we may write in: checked
-    before any work, by creating (and removing) a temporary file there."""
-    if value is None:
-        return None
-    directory = os.path.dirname(os.path.abspath(value))
-    if not os.path.isdir(directory):
-        raise click.BadParameter(f"cannot write {value}: directory {directory} does not exist")
-    if os.path.isdir(value):
-        raise click.BadParameter(f"{value} is a directory; give a file name")
-    try:
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    except OSError as error:
-        raise click.BadParameter(f"cannot write {value}: directory {directory} is not writable "
-                                 f"({error.strerror}); choose another directory") from None
-    os.close(fd)
-    os.unlink(probe)
-    return value
-
-
-def distinct_outputs(data, model=None, **paths):
-    """No two output options may name the same file, and none may overwrite the --data CSV
-    (or the MODEL being read)."""
-    seen = {}
-    for name, path in (("--data", data), ("MODEL", model)):
-        if path is not None and path not in datasets.SHIPPED and os.path.isfile(path):
-            seen[os.path.realpath(path)] = name
-    for option, path in paths.items():
-        if path is None:
-            continue
-        option = "--" + option.replace("_", "-")
-        other = seen.setdefault(os.path.realpath(path), option)
-        if other != option:
-            what = {"--data": "the data file", "MODEL": "the model file"}.get(
-                other, f"the file of {other}")
-            raise click.BadParameter(f"{path} is also {what}; give {option} a file name of its "
-                                     "own", param_hint=f"'{option}'")
-
-
-def write_atomically(path, text):
-    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
-    with atomic_file(path, encoding="utf-8", newline="") as f:
-        f.write(text)
-
-
-def number(value):
-    """A loss for the table: fixed point while it is readable, scientific when it is huge."""
-    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.3e}"
-
-
-def finite_or_none(value):
-    return value if value is None or np.isfinite(value) else None
-
-
-def finish_bar(bar):
-    """Erase the progress bar's line and show the cursor again (the bar hid it). Returns None."""
-    if bar is not None:
-        sys.stderr.write("\r\x1b[K\x1b[?25h")
-        sys.stderr.flush()
-    return None
-
-
-# -- the table ---------------------------------------------------------------------
-
-class Table:
-    """The per-epoch table: fixed columns, then ‖∇W_l‖ for every layer, named by index and shape."""
-
-    def __init__(self, net, accuracy, validation):
-        self.columns = ["epoch", "train loss"]
-        if accuracy:
-            self.columns.append("train acc")
-        if validation:
-            self.columns.append("val loss")
-            if accuracy:
-                self.columns.append("val acc")
-        self.n_fixed = len(self.columns)
-        self.columns += [f"‖∇W{l}‖ {layer.n_out}×{layer.n_in}"
-                         for l, layer in enumerate(net.layers, start=1)]
-        self.widths = [max(len(name), 9) for name in self.columns]
-        self.accuracy, self.validation = accuracy, validation
-
-    def header(self):
-        return "  ".join(name.rjust(w) for name, w in zip(self.columns, self.widths))
-
-    def row(self, record):
-        values = [str(record["epoch"]), number(record["train_loss"])]
-        if self.accuracy:
-            values.append(f"{record['train_accuracy']:.4f}")
-        if self.validation:
-            values.append(number(record["val_loss"]))
-            if self.accuracy:
-                values.append(f"{record['val_accuracy']:.4f}")
-        values += [f"{norm:.3e}" for norm in record["grad_W_norm"]]
-        return "  ".join(value.rjust(w) for value, w in zip(values, self.widths))
-
-
-# -- train -------------------------------------------------------------------------
 
 @click.command()
 @click.option("--data", default="digits", show_default=True,
@@ -226,21 +67,22 @@ class Table:
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="sgd",
               show_default=True, help="How gradients become steps: plain gradient descent, "
                                       "momentum, or Adam.")
-@click.option("--lr", type=float, default=None, callback=positive,
+@click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), default=None,
               help="Learning rate η, the step size. [default: 0.1 for sgd, 0.01 for momentum, "
                    "0.001 for adam]")
-@click.option("--momentum", type=float, default=0.9, show_default=True, callback=momentum_range,
+@click.option("--momentum", type=FiniteFloatRange(0, 1, max_open=True), default=0.9,
+              show_default=True,
               help="μ of --optimizer momentum (v ← μv + g); ignored by the others.")
-@click.option("--weight-decay", type=float, default=0.0, show_default=True, callback=non_negative,
+@click.option("--weight-decay", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
               help="L2 penalty λ: adds λθ to every gradient.")
-@click.option("--batch-size", type=int, default=32, show_default=True, callback=at_least_one,
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
               help="Samples per gradient step (the m of BP3/BP4); one larger than the training "
                    "split means full-batch gradient descent.")
-@click.option("--epochs", type=int, default=20, show_default=True, callback=at_least_one,
+@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True,
               help="Passes over the training data.")
-@click.option("--val-split", type=float, default=0.2, show_default=True, callback=val_fraction,
-              help="Fraction of the samples held out for validation, in [0, 1).")
-@click.option("--seed", type=int, default=0, show_default=True, callback=seed_value,
+@click.option("--val-split", type=FiniteFloatRange(0, 1, max_open=True), default=0.2,
+              show_default=True, help="Fraction of the samples held out for validation.")
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seeds the initial weights, the validation split and the shuffling: "
                    "the same seed gives the same run.")
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
@@ -251,7 +93,7 @@ class Table:
 @click.option("--save", type=click.Path(dir_okay=False), default=None, callback=output_path,
               help="Save the trained network (.npz) for evaluate/predict. [default: not saved]")
 @click.option("--plot-boundary", type=click.Path(dir_okay=False), default=None,
-              callback=output_path,
+              callback=figure_path,
               help="For 2-D data: draw the decision regions after training to this image "
                    "(.png/.svg/.pdf). [default: not drawn]")
 @click.option("--quiet", "-q", is_flag=True, default=False,
@@ -295,27 +137,12 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
                 f"a decision boundary needs 2-D classification data, but {dataset.name} has "
                 f"{n_features} features{'' if classification else ' and real targets'}; "
                 "try --data moons", param_hint="'--plot-boundary'")
-        from backprop_edu.plots import check_figure_path
-        check_figure_path(plot_boundary)
     if lr is None:
         lr = DEFAULT_LR[optimizer]
 
     # one Generator drives the split, the initial weights and the shuffling, in that order
     rng = np.random.default_rng(seed)
-    train_rows, val_rows = datasets.split(len(dataset.X), val_split, rng)
-    mean, std = datasets.standardisation(dataset.X[train_rows], dataset.features)
-    X = datasets.standardise(dataset.X, mean, std, dataset.features)
-    metadata = {"task": dataset.task, "data": str(data), "target": dataset.target,
-                "features": list(dataset.features), "feature_mean": mean.tolist(),
-                "feature_std": std.tolist(), "classes": list(dataset.classes)}
-    y = dataset.y
-    if not classification:  # real targets are standardised too, and mapped back on predict
-        y_mean, y_std = datasets.standardisation(y[train_rows].reshape(-1, 1), [dataset.target])
-        y = datasets.standardise(y, y_mean[0], y_std[0], [dataset.target])
-        metadata.update(target_mean=float(y_mean[0]), target_std=float(y_std[0]))
-    if classification and len(np.unique(y[train_rows])) < 2:
-        raise click.UsageError("the training split holds a single class; use more data or a "
-                               "smaller --val-split")
+    X, y, train_rows, val_rows, metadata = prepare(dataset, val_split, rng)
 
     config = {"data": str(data), "target": dataset.target, "task": dataset.task,
               "layers": widths, "activation": activation, "loss": loss, "init": init,
@@ -337,22 +164,7 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
     options = {"momentum": momentum} if optimizer == "momentum" else {}
     opt = OPTIMIZERS[optimizer](net, lr=lr, weight_decay=weight_decay, **options)
 
-    run = {"config": config,
-           "layers": [{"n_in": layer.n_in, "n_out": layer.n_out,
-                       "activation": layer.activation.name} for layer in net.layers],
-           "epochs": []}
-    # The file is rewritten after every epoch; each part is serialised once, so that a long
-    # run does not spend its time re-encoding the epochs it has already written.
-    history_head = (f'{{"config": {json.dumps(config)},\n "layers": {json.dumps(run["layers"])},'
-                    '\n "epochs": [')
-    history_lines = []
-
-    def write_history():
-        if history is not None:
-            epochs_text = ",".join(f"\n  {line}" for line in history_lines)
-            write_atomically(history, f"{history_head}{epochs_text}\n ]\n}}\n")
-
-    write_history()
+    writer = HistoryWriter(history, config, net) if history is not None else None
     validation = len(val_rows) > 0
     table = Table(net, classification, validation)
     if not quiet:
@@ -363,22 +175,17 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
         click.echo(table.header())
 
     n_batches = -(-len(train_rows) // min(batch_size, len(train_rows)))
-    # the bar shares the terminal with the table: none when either goes to a file or a pipe
-    show_bar = not quiet and sys.stderr.isatty() and sys.stdout.isatty()
-    bar = click.progressbar(length=epochs * n_batches, file=sys.stderr, label="training",
-                            show_eta=False) if show_bar else None
-    on_batch = (lambda k: bar.update(1)) if bar else None
+    progress = Progress(epochs * n_batches, quiet)
     epochs_run = train_epochs(net, opt, X[train_rows], y[train_rows], X[val_rows], y[val_rows],
-                              epochs=epochs, batch_size=batch_size, rng=rng, on_batch=on_batch)
+                              epochs=epochs, batch_size=batch_size, rng=rng,
+                              on_batch=progress.on_batch)
     record = None
+    done = 0  # epochs finished
 
     def finished():
         """The epochs kept: those in the history file, read back (a Ctrl-C may land mid-write)."""
-        try:
-            with open(history, encoding="utf-8") as f:
-                return len(json.load(f)["epochs"])
-        except (TypeError, OSError, ValueError):  # no --history, or the file was removed
-            return len(run["epochs"])
+        on_disk = writer.epochs_on_disk() if writer is not None else None
+        return done if on_disk is None else on_disk
 
     def kept(n):
         return f"; the history of the {n} finished epoch{'s' * (n != 1)} is in {history}" \
@@ -386,27 +193,25 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
 
     try:
         for record in epochs_run:
-            run["epochs"].append({key: finite_or_none(value) if isinstance(value, float) else
-                                  value for key, value in record.items()})
-            history_lines.append(json.dumps(run["epochs"][-1], allow_nan=False))
-            write_history()
+            done += 1
+            if writer is not None:
+                writer.append(record)
             if not quiet:
-                if bar:
-                    sys.stderr.write("\r\x1b[K")  # clear the bar's line before the row
+                progress.clear_line()
                 click.echo(table.row(record))
     except Diverged as error:
-        bar = finish_bar(bar)
+        progress.finish()
         click.echo(f"Error: {error}. The steps were too large: try a smaller --lr "
                    f"(e.g. --lr {lr / 10:g}){kept(finished())}.", err=True)
         sys.exit(EXIT_DIVERGED)
     except KeyboardInterrupt:
-        bar = finish_bar(bar)
+        progress.finish()
         n = finished()
         click.echo(f"interrupted after {n} epoch{'s' * (n != 1)}{kept(n)}; model not saved",
                    err=True)
         sys.exit(130)
     finally:
-        finish_bar(bar)
+        progress.finish()
 
     if save is not None:
         net.save(save)
@@ -423,130 +228,8 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
         summary.append(f"validation loss {record['val_loss']:.4f}")
         if classification:
             summary.append(f"validation accuracy {record['val_accuracy']:.4f}")
-    written = [f"{what} {path}" for what, path in
-               (("history", history), ("model", save), ("decision regions", plot_boundary)) if path]
-    click.echo(f"after {record['epoch']} epoch{'s' if record['epoch'] > 1 else ''}: {', '.join(summary)}"
+    outputs = (("history", history), ("model", save), ("decision regions", plot_boundary))
+    written = [f"{what} {path}" for what, path in outputs if path]
+    epochs_done = f"{record['epoch']} epoch{'s' if record['epoch'] > 1 else ''}"
+    click.echo(f"after {epochs_done}: {', '.join(summary)}"
                + (f"; wrote {', '.join(written)}" if written else ""))
-
-
-# -- evaluate and predict ----------------------------------------------------------
-
-def load_model(path):
-    """A network saved by `train --save`, with the data preparation it was trained with."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no such file: {path}; expected the .npz file written by "
-                                "`backprop-edu train --save`")
-    if os.path.isfile(path):
-        with open(path, "rb") as f:
-            if f.read(2) != b"PK":  # an .npz file is a zip archive
-                raise ValueError(f"{path} is not a saved backprop-edu network: expected the .npz "
-                                 "file written by `backprop-edu train --save`")
-    net = Network.load(path)
-    if "features" not in net.metadata:
-        raise ValueError(f"{path} holds a network but not the data preparation of "
-                         "`backprop-edu train --save` (its feature names and scaling)")
-    return net
-
-
-def model_inputs(net, data, target, need_target):
-    """Features (standardised as in training) and targets (encoded) of ``data`` for ``net``."""
-    meta = net.metadata
-    if data is None:
-        if meta["data"] not in datasets.SHIPPED:
-            raise click.UsageError("give --data: the CSV file to use (with the columns "
-                                   f"{', '.join(meta['features'])})")
-        data = meta["data"]
-    if data in datasets.SHIPPED and target is not None:
-        raise click.UsageError(f"--target is only for a CSV file; {data} has its target already")
-    if target is None and need_target:
-        target = meta["target"]
-    X, values = datasets.for_model(data, meta["features"], target, meta["task"])
-    X = datasets.standardise(X, np.array(meta["feature_mean"]), np.array(meta["feature_std"]),
-                             meta["features"])
-    if values is None:
-        return data, X, None
-    if meta["task"] == "classification":
-        return data, X, datasets.encode(values, meta["classes"])
-    return data, X, datasets.standardise(values, meta["target_mean"], meta["target_std"],
-                                         [meta["target"]])
-
-
-@click.command()
-@click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--data", default=None,
-              help="A shipped data set or a CSV file with the model's feature columns and the "
-                   "target. [default: the shipped data set the model was trained on]")
-@click.option("--target", default=None,
-              help="The target column of the CSV. [default: the one the model was trained on]")
-def evaluate(model, data, target):
-    """Loss and accuracy of a saved model (train --save) on a data set.
-
-    \b
-    Example:
-      backprop-edu evaluate model.npz --data test.csv --target label
-
-    Features are standardised with the training split's statistics, stored in the model.
-    """
-    net = load_model(model)
-    data, X, y = model_inputs(net, data, target, need_target=True)
-    loss, accuracy = evaluate_net(net, X, y)
-    parts = [f"{net.loss.name} loss {loss:.4f}"]
-    if accuracy is not None:
-        parts.append(f"accuracy {accuracy:.4f}")
-    else:
-        rmse = np.sqrt(2 * loss) * net.metadata["target_std"]  # half_mse = ½ mean (ŷ − y)²
-        parts.append(f"RMSE {rmse:.4g} (in the target's units)")
-    click.echo(f"{data}: {len(X)} samples, {', '.join(parts)}")
-
-
-@click.command()
-@click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--data", default=None,
-              help="A shipped data set or a CSV file with the model's feature columns (others, "
-                   "such as the target, are ignored). [default: the shipped data set the model "
-                   "was trained on]")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              callback=output_path,
-              help="Write the predictions CSV here. [default: standard output]")
-def predict(model, data, output):
-    """Predict with a saved model: one CSV row per sample, classes by their original names.
-
-    \b
-    Example:
-      backprop-edu predict model.npz --data new.csv > predictions.csv
-    """
-    distinct_outputs(data, model, output=output)
-    net = load_model(model)
-    meta = net.metadata
-    data, X, _ = model_inputs(net, data, None, need_target=False)
-    Y_hat = net.forward(X)
-    if meta["task"] == "classification":
-        predictions = np.array(meta["classes"])[Y_hat.argmax(axis=1)]
-    else:
-        values = datasets.unstandardise(Y_hat[:, 0], meta["target_mean"], meta["target_std"])
-        predictions = [f"{value:.10g}" for value in values]
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow([meta["target"]])
-    writer.writerows([value] for value in predictions)
-    if output is None:
-        click.echo(text.getvalue(), nl=False)
-    else:
-        write_atomically(output, text.getvalue())
-
-
-# -- datasets ------------------------------------------------------------------------
-
-@click.command(name="datasets")
-def list_datasets():
-    """List the shipped data sets, with their shapes and number of classes.
-
-    Any of them goes to --data; so does the path of your own CSV file.
-    """
-    rows = [("name", "samples", "features", "classes", "what it is")]
-    rows += [(name, str(m), str(n), str(k), text) for name, m, n, k, text in datasets.summary()]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        cells = [row[0].ljust(widths[0])] + [row[i].rjust(widths[i]) for i in (1, 2, 3)]
-        click.echo("  ".join(cells + [row[4]]))
-    click.echo(f"\nFiles in {datasets.DATA_DIR}; the 2-D sets are drawn from a fixed seed.")

@@ -1,10 +1,11 @@
 """Exercises that check themselves: the student writes a function, the grader runs it.
 
 Each exercise is one module (exercise.py says what it holds); EXERCISES maps
-names to modules, in the order a course would take them.
+names to modules, in the order a course would take them. The grader, which runs
+a student's file and judges it, is the package beside this one, backprop_edu.grader.
 
     from backprop_edu.exercises import get_exercise
-    from backprop_edu.exercises.sandbox import check_file
+    from backprop_edu.grader.sandbox import check_file
     verdict = check_file(get_exercise("bp2"), "work/bp2.py")
     print(verdict.text())
 """

@@ -22,15 +22,13 @@ The arrays follow the project's notation: the batch is columns (a layer's
 activations are n × m, one column per sample), δ has one column per sample,
 and the 1/m of the mean loss appears in BP3/BP4 only.
 
-What is left out: anything about running the student's code (sandbox.py,
-harness.py) or judging its answers (check.py).
+What is left out: anything about running the student's code or judging its
+answers (the backprop_edu.grader package).
 """
 
 import ast
 import inspect
 from typing import NamedTuple, Optional
-
-import numpy as np
 
 from backprop_edu.layers import Dense
 
@@ -55,20 +53,6 @@ def dense_with(W, b, activation):
     layer.W[...] = W
     layer.b[...] = b
     return layer
-
-
-def describe_inputs(case):
-    """'W 3×4, b (3,), eps = 0.001': what a case is made of, for messages."""
-    parts = []
-    for name, value in case.inputs.items():
-        if isinstance(value, np.ndarray) and value.ndim == 1:
-            parts.append(f"{name} ({value.shape[0]},)")
-        elif isinstance(value, np.ndarray) and value.ndim > 1:
-            parts.append(f"{name} {'×'.join(str(n) for n in value.shape)}")
-        else:
-            shown = f"{value:g}" if isinstance(value, float) else repr(value)
-            parts.append(f"{name} = {shown}")
-    return ", ".join(parts)
 
 
 def header(exercise, what):

@@ -14,8 +14,7 @@ What is left out: running the student's code (sandbox.py, harness.py).
 
 import numpy as np
 
-from backprop_edu.exercises.exercise import describe_inputs
-from backprop_edu.exercises.harness import call_student
+from backprop_edu.grader.harness import call_student
 
 DEFAULT_SEED = 0
 TOLERANCE = (1e-6, 1e-9)  # (rtol, atol) of np.isclose, unless an exercise sets its own
@@ -87,6 +86,20 @@ def distinct(expected, got):
         if shown[0] != shown[1]:
             return shown
     return shown
+
+
+def describe_inputs(case):
+    """'W 3×4, b (3,), eps = 0.001': what a case is made of, for messages."""
+    parts = []
+    for name, value in case.inputs.items():
+        if isinstance(value, np.ndarray) and value.ndim == 1:
+            parts.append(f"{name} ({value.shape[0]},)")
+        elif isinstance(value, np.ndarray) and value.ndim > 1:
+            parts.append(f"{name} {'×'.join(str(n) for n in value.shape)}")
+        else:
+            shown = f"{value:g}" if isinstance(value, float) else repr(value)
+            parts.append(f"{name} = {shown}")
+    return ", ".join(parts)
 
 
 def make_cases(exercise, seed=DEFAULT_SEED):

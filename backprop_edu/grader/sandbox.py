@@ -33,9 +33,9 @@ import zipfile
 
 import numpy as np
 
-from backprop_edu.exercises import harness
-from backprop_edu.exercises.confine import confine
-from backprop_edu.exercises.check import DEFAULT_SEED, Verdict, grade, make_cases
+from backprop_edu.grader import harness
+from backprop_edu.grader.check import DEFAULT_SEED, Verdict, grade, make_cases
+from backprop_edu.grader.confine import confine
 
 TIME_LIMIT = 10.0        # seconds of wall-clock time, numpy's import included
 MEMORY_LIMIT_MB = 1024   # address space of the child process

@@ -1,0 +1,80 @@
+"""What `backprop-edu train` shows while it runs: the per-epoch table, and the progress bar.
+
+        epoch  train loss  train acc   val loss    val acc  ‖∇W1‖ 64×64  ‖∇W2‖ 10×64
+            1      1.1019     0.6975     0.4759     0.8969    1.043e+00    1.135e+00
+
+The table goes to stdout, one row per epoch; the bar goes to stderr, one step per
+mini-batch, and only when both are a terminal (it shares the terminal with the table:
+none when either goes to a file or a pipe, so no bar is ever mixed into the output).
+
+What is left out: the numbers (backprop_edu.train computes them) and the file that
+keeps them (backprop_edu.history).
+"""
+
+import sys
+
+import click
+
+
+def number(value):
+    """A loss for the table: fixed point while it is readable, scientific when it is huge."""
+    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.3e}"
+
+
+class Table:
+    """The per-epoch table: fixed columns, then ‖∇W_l‖ of every layer, named by index and shape."""
+
+    def __init__(self, net, accuracy, validation):
+        self.columns = ["epoch", "train loss"]
+        if accuracy:
+            self.columns.append("train acc")
+        if validation:
+            self.columns.append("val loss")
+            if accuracy:
+                self.columns.append("val acc")
+        self.n_fixed = len(self.columns)
+        self.columns += [f"‖∇W{l}‖ {layer.n_out}×{layer.n_in}"
+                         for l, layer in enumerate(net.layers, start=1)]
+        self.widths = [max(len(name), 9) for name in self.columns]
+        self.accuracy, self.validation = accuracy, validation
+
+    def header(self):
+        return "  ".join(name.rjust(w) for name, w in zip(self.columns, self.widths))
+
+    def row(self, record):
+        values = [str(record["epoch"]), number(record["train_loss"])]
+        if self.accuracy:
+            values.append(f"{record['train_accuracy']:.4f}")
+        if self.validation:
+            values.append(number(record["val_loss"]))
+            if self.accuracy:
+                values.append(f"{record['val_accuracy']:.4f}")
+        values += [f"{norm:.3e}" for norm in record["grad_W_norm"]]
+        return "  ".join(value.rjust(w) for value, w in zip(values, self.widths))
+
+
+class Progress:
+    """The progress bar on stderr: ``steps`` mini-batches in all; nothing when ``quiet`` or
+    when stdout or stderr is not a terminal."""
+
+    def __init__(self, steps, quiet=False):
+        shown = not quiet and sys.stderr.isatty() and sys.stdout.isatty()
+        self.bar = click.progressbar(length=steps, file=sys.stderr, label="training",
+                                     show_eta=False) if shown else None
+
+    @property
+    def on_batch(self):
+        """What train_epochs calls after every step (None when there is no bar)."""
+        return (lambda k: self.bar.update(1)) if self.bar else None
+
+    def clear_line(self):
+        """Clear the bar's line, so that a row of the table can take it."""
+        if self.bar:
+            sys.stderr.write("\r\x1b[K")
+
+    def finish(self):
+        """Erase the bar's line and show the cursor again (the bar hid it); once."""
+        if self.bar is not None:
+            sys.stderr.write("\r\x1b[K\x1b[?25h")
+            sys.stderr.flush()
+            self.bar = None
