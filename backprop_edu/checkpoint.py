@@ -49,6 +49,8 @@ layer keeps for you to read): checkpointing leaves those as they are.
 
 import numpy as np
 
+from backprop_edu.errors import ParameterError
+
 
 def check_interval(every, depth):
     """k, the number of layers per segment: a whole number from 1 to the depth L."""
@@ -56,8 +58,9 @@ def check_interval(every, depth):
         raise TypeError(f"checkpoint_every must be a whole number of layers from 1 to {depth}, "
                         f"got {every!r}")
     if not 1 <= every <= depth:
-        raise ValueError(f"checkpoint_every must lie between 1 and the number of layers "
-                         f"({depth}), got {every}: it keeps the input of every k-th layer")
+        raise ParameterError("checkpoint_every", "checkpoint_every must lie between 1 and the "
+                             "number of layers ({depth}), got {every}: it keeps the input of "
+                             "every k-th layer", depth=depth, every=every)
     return int(every)
 
 

@@ -17,10 +17,9 @@ What is left out: styling options (change the code to change the look).
 
 import numpy as np
 
-from backprop_edu.health import HEALTHY_UPDATE_RATIO, UPDATE_RATIO_RANGE
 from backprop_edu.memory import format_bytes
-from backprop_edu.plots import (_figsize, _log_axis, _pyplot, _series, check_figure_path,
-                                save_figure)
+from backprop_edu.plots import (_figsize, _log_axis, _pyplot, check_figure_path, draw_health,
+                                has_health, save_figure)
 
 REGIME_COLOURS = {"training": "C3", "checkpointed": "C0", "inference": "C2"}
 
@@ -119,55 +118,6 @@ def plot_memory(result, path, title=None, size=None):
 
 
 # -- health ---------------------------------------------------------------------------------
-
-HEALTH_PANELS = (("dead_fraction", "Dead ReLU units", "fraction never positive in the epoch"),
-                 ("saturated_fraction", "Saturated sigmoid/tanh units",
-                  "fraction with |φ'| < 1e-3 of its max"),
-                 ("update_ratio", "Size of the steps", r"$\|\Delta W_l\| / \|W_l\|$ per step"))
-
-
-def has_health(history):
-    """Does a history hold the health fields (a history from before them does not)?"""
-    return any(any(v is not None for v in epoch.get(field) or [])
-               for epoch in history["epochs"] for field, _, _ in HEALTH_PANELS)
-
-
-def draw_health(axes, history):
-    """Draw the health fields of a history on three axes (one per field), a line per layer."""
-    from matplotlib.ticker import MaxNLocator
-
-    layers, epochs = history["layers"], history["epochs"]
-    epoch = np.array([e["epoch"] for e in epochs], dtype=float)
-    colours = _pyplot().get_cmap("viridis")(np.linspace(0, 0.9, len(layers)))
-    marker = "o" if len(epochs) <= 30 else None
-    for ax, (field, title, ylabel) in zip(axes, HEALTH_PANELS):
-        table = [e.get(field) or [None] * len(layers) for e in epochs]
-        drawn = False
-        for l, layer in enumerate(layers):
-            values = _series([row[l] if l < len(row) else None for row in table])
-            if np.any(np.isfinite(values)):
-                ax.plot(epoch, values, marker=marker, markersize=3, color=colours[l],
-                        label=f"layer {l + 1} ({layer.get('activation', '?')})")
-                drawn = True
-        if field == "update_ratio":
-            _log_axis(ax)
-            ax.axhspan(*UPDATE_RATIO_RANGE, color="C2", alpha=0.08)
-            ax.axhline(HEALTHY_UPDATE_RATIO, color="C2", linestyle=":",
-                       label=f"healthy: about {HEALTHY_UPDATE_RATIO:g} (shaded: no verdict)")
-        else:
-            ax.set_ylim(-0.03, 1.03)
-            ax.grid(True, alpha=0.3)
-        if not drawn:
-            ax.text(0.5, 0.5, "no layer of this kind", transform=ax.transAxes, ha="center",
-                    color="grey")
-        ax.set_title(title, fontsize="medium")
-        ax.set_xlabel("epoch")
-        ax.set_xlim(epoch.min() - 0.5, epoch.max() + 0.5)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel(ylabel)
-        if drawn:
-            ax.legend(fontsize="x-small")
-
 
 def plot_health(history, path, title=None, size=None):
     """Dead ReLU units, saturated units and ‖ΔW_l‖/‖W_l‖ of every layer against epoch.

@@ -129,7 +129,7 @@ class EpochHealth:
             kind = activation_of(self.layers[l])
             saturated.append(None if largest_slope is None or self.unseen[l] else
                              float(np.mean(largest_slope < SATURATED * LARGEST_SLOPE[kind])))
-        ratio = [total / steps if steps else None
+        ratio = [total / steps if steps and math.isfinite(total) else None  # inf: W overflowed
                  for total, steps in zip(self.ratio_sum, self.steps)]
         return {"dead_fraction": dead, "saturated_fraction": saturated, "update_ratio": ratio}
 
@@ -150,8 +150,9 @@ def verdict(l, dead=None, saturated=None, update_ratio=None):
     low, high = UPDATE_RATIO_RANGE
     healthy = f"(healthy: about {HEALTHY_UPDATE_RATIO:.0e})"
     if update_ratio == 0:
-        problems.append("W did not move at all: no gradient reached it (look at the layers "
-                        "above it)")
+        problems.append("W did not move at all: ∇W_l = δ^(l) h_(l−1)ᵀ was 0 on every step "
+                        "(dead units here or above stop δ^(l); dead units below make "
+                        "h_(l−1) = 0)")
     elif update_ratio is not None and update_ratio > high:
         problems.append(f"each step moves W by {update_ratio:.1e} of ‖W‖ {healthy}; "
                         "lower the learning rate")

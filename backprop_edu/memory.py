@@ -51,6 +51,7 @@ import numpy as np
 
 from backprop_edu.builder import build_network
 from backprop_edu.checkpoint import let_go, segment_starts
+from backprop_edu.errors import ParameterError
 from backprop_edu.layers import Dense, check_dtype
 from backprop_edu.network import Network
 from backprop_edu.residual import Residual
@@ -202,17 +203,21 @@ def check_size(widths, batch_size, itemsize):
     parameters = sum(n_in * n_out + n_out for n_in, n_out in pairs)
     activations = batch_size * sum(2 * n_in + 4 * n_out for n_in, n_out in pairs)
     step_bytes = itemsize * (4 * parameters + activations)  # W, ∇W, copies; a, h, δ, ∂J/∂h, ...
+    layers = ",".join(map(str, widths))
     if step_bytes > MAX_BYTES:
-        raise ValueError(f"a training step of layers {','.join(map(str, widths))} on a batch of "
-                         f"{batch_size} would hold about {step_bytes / 2**30:.1f} GiB; this "
-                         f"experiment measures at most {MAX_BYTES / 2**30:.0f} GiB: use a "
-                         "smaller batch_size or narrower layers")
-    work = 3 * batch_size * sum(n_in * n_out for n_in, n_out in pairs) * (len(pairs) + 6)
+        raise ParameterError("batch_size", "a training step of layers {layers} with "
+                             "batch_size={batch_size} would hold about {gib:.1f} GiB; this "
+                             "experiment measures at most {most} GiB: use a smaller batch_size "
+                             "or narrower layers", layers=layers, batch_size=batch_size,
+                             gib=step_bytes / 2**30, most=MAX_BYTES // 2**30)
+    passes = len(pairs) + 6
+    work = 3 * batch_size * sum(n_in * n_out for n_in, n_out in pairs) * passes
     if work > MAX_MULTIPLY_ADDS:
-        raise ValueError(f"layers {','.join(map(str, widths))} on a batch of {batch_size} "
-                         f"would take about {work:.1e} multiply-adds over the {len(pairs) + 6} "
-                         f"passes of this experiment (at most {MAX_MULTIPLY_ADDS:.0e}): use "
-                         "fewer or narrower layers or a smaller batch_size")
+        raise ParameterError("batch_size", "layers {layers} with batch_size={batch_size} would "
+                             "take about {work:.1e} multiply-adds over the {passes} passes of "
+                             "this experiment (at most {most:.0e}): use fewer or narrower layers "
+                             "or a smaller batch_size", layers=layers, batch_size=batch_size,
+                             work=work, passes=passes, most=MAX_MULTIPLY_ADDS)
 
 
 def sqrt_choice(depth):
@@ -243,7 +248,8 @@ def memory_experiment(widths, batch_size=128, dtype="float64", activation="relu"
                          f"got {widths}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
             or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number ≥ 1, got {batch_size!r}")
+        raise ParameterError("batch_size", "batch_size must be a whole number ≥ 1, got "
+                             "{batch_size!r}", batch_size=batch_size)
     dtype = check_dtype(dtype)
     check_size(widths, batch_size, dtype.itemsize)
     depth = len(widths) - 1

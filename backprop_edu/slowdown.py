@@ -29,6 +29,7 @@ and tuning η per cost (the same η for both, to show the gradient, not the tuni
 
 import numpy as np
 
+from backprop_edu.errors import ParameterError
 from backprop_edu.layers import Dense
 from backprop_edu.network import Network
 from backprop_edu.optim import SGD
@@ -83,13 +84,15 @@ def run(net, X, y, epochs, lr):
     return record
 
 
-def check_settings(epochs, lr):
+def check_settings(epochs, lr, epochs_name="epochs", lr_name="lr"):
+    """A number of epochs from 1 to 100,000 and a positive, finite learning rate."""
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) \
             or not 1 <= epochs <= MAX_EPOCHS:
-        raise ValueError(f"epochs must be a whole number from 1 to {MAX_EPOCHS:,}, "
-                         f"got {epochs!r}")
+        raise ParameterError(epochs_name, epochs_name + " must be a whole number from 1 to "
+                             "{most:,}, got {epochs!r}", most=MAX_EPOCHS, epochs=epochs)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
-        raise ValueError(f"lr (the learning rate η) must be a positive number, got {lr!r}")
+        raise ParameterError(lr_name, lr_name + " (the learning rate η) must be a positive "
+                             "number, got {lr!r}", lr=lr)
 
 
 def slowdown_experiment(epochs=300, lr=0.15, w=2.0, b=2.0, network_epochs=300, network_lr=1.0,
@@ -105,7 +108,7 @@ def slowdown_experiment(epochs=300, lr=0.15, w=2.0, b=2.0, network_epochs=300, n
     (the first epoch whose error is below half the start's; None if none is).
     """
     check_settings(epochs, lr)
-    check_settings(network_epochs, network_lr)
+    check_settings(network_epochs, network_lr, "network_epochs", "network_lr")
     x, target = np.array([[1.0]]), np.array([0.0])
     X, y = blobs(seed=seed)
     result = {

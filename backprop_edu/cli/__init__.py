@@ -87,6 +87,11 @@ main.add_command(plot)
 main.add_command(vanishing)
 main.add_command(modes)
 
+from backprop_edu.cli.costs import memory, slowdown  # noqa: E402
+
+main.add_command(memory)
+main.add_command(slowdown)
+
 from backprop_edu.cli.example import example  # noqa: E402
 
 main.add_command(example)

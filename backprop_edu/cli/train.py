@@ -24,6 +24,7 @@ from backprop_edu.activations import ACTIVATIONS
 from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, figure_path,
                                       output_path, parse_layers)
 from backprop_edu.cli.table import Progress, Table
+from backprop_edu.health import verdicts
 from backprop_edu.history import HistoryWriter
 from backprop_edu.init import INITS
 from backprop_edu.losses import LOSSES
@@ -96,11 +97,15 @@ EXIT_DIVERGED = 3
               callback=figure_path,
               help="For 2-D data: draw the decision regions after training to this image "
                    "(.png/.svg/.pdf). [default: not drawn]")
+@click.option("--health", is_flag=True, default=False,
+              help="Add each layer's health to the table (dead ReLU units, saturated "
+                   "sigmoid/tanh units, ‖ΔW_l‖/‖W_l‖ per step) and print a verdict per layer "
+                   "at the end. The history holds them either way. [default: off]")
 @click.option("--quiet", "-q", is_flag=True, default=False,
               help="Print only the final result: no table, no progress bar. [default: off]")
 def train(data, target, task, widths, activation, loss, init, residual, optimizer, lr, momentum,
           weight_decay, batch_size, epochs, val_split, seed, dtype, history, save,
-          plot_boundary, quiet):
+          plot_boundary, health, quiet):
     """Train a network and print, every epoch, its losses and each layer's ‖∇W_l‖.
 
     \b
@@ -109,6 +114,7 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
       backprop-edu train --layers 64,32,32,10 --activation sigmoid --epochs 30 --lr 0.5
       backprop-edu train --data moons --layers 2,16,16,2 --plot-boundary moons.png
       backprop-edu train --data my.csv --target label --layers 4,16,3 --save model.npz
+      backprop-edu train --health --lr 2      # a learning rate that kills ReLU units
 
     ‖∇W_l‖ is the Frobenius norm of layer l's weight gradient (BP3), averaged over the
     epoch's mini-batches: a layer whose norm is orders of magnitude below the others
@@ -149,7 +155,7 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
               "residual": residual, "optimizer": optimizer, "lr": lr, "momentum": momentum,
               "weight_decay": weight_decay, "batch_size": batch_size, "epochs": epochs,
               "val_split": val_split, "seed": seed, "dtype": dtype, "history": history,
-              "save": save, "plot_boundary": plot_boundary, "quiet": quiet}
+              "save": save, "plot_boundary": plot_boundary, "health": health, "quiet": quiet}
     metadata["config"] = config
     try:
         net = build_network(widths, activation, init=init, loss=loss, residual=residual,
@@ -166,7 +172,7 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
 
     writer = HistoryWriter(history, config, net) if history is not None else None
     validation = len(val_rows) > 0
-    table = Table(net, classification, validation)
+    table = Table(net, classification, validation, health)
     if not quiet:
         click.echo(f"{dataset.name}: {len(train_rows)} training and {len(val_rows)} validation "
                    f"samples, {n_features} features, {what}. Network "
@@ -231,5 +237,9 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
     outputs = (("history", history), ("model", save), ("decision regions", plot_boundary))
     written = [f"{what} {path}" for what, path in outputs if path]
     epochs_done = f"{record['epoch']} epoch{'s' if record['epoch'] > 1 else ''}"
+    if health:  # one line per layer, from the last epoch's statistics
+        click.echo(f"health in epoch {record['epoch']}:")
+        for line in verdicts(record):
+            click.echo(f"  {line}")
     click.echo(f"after {epochs_done}: {', '.join(summary)}"
                + (f"; wrote {', '.join(written)}" if written else ""))
