@@ -136,9 +136,10 @@ class EpochHealth:
 
 # -- a verdict per layer ---------------------------------------------------------------
 
-def verdict(l, dead=None, saturated=None, update_ratio=None):
+def verdict(l, dead=None, saturated=None, update_ratio=None, blocked=()):
     """One line on layer l from its statistics (an epoch record's values), e.g.
-    'layer 3: 62 % dead ReLU units; lower the learning rate or use leaky_relu'."""
+    'layer 3: 62 % dead ReLU units; lower the learning rate or use leaky_relu'.
+    ``blocked``: the other layers whose dead or saturated units stop the gradient."""
     problems = []
     if dead is not None and dead >= DEAD_WARNING:
         problems.append(f"{100 * dead:.0f} % dead ReLU units (never positive on any sample); "
@@ -149,16 +150,18 @@ def verdict(l, dead=None, saturated=None, update_ratio=None):
                         "initialisation or lower the learning rate")
     low, high = UPDATE_RATIO_RANGE
     healthy = f"(healthy: about {HEALTHY_UPDATE_RATIO:.0e})"
-    if update_ratio == 0:
-        problems.append("W did not move at all: ∇W_l = δ^(l) h_(l−1)ᵀ was 0 on every step "
-                        "(dead units here or above stop δ^(l); dead units below make "
-                        "h_(l−1) = 0)")
-    elif update_ratio is not None and update_ratio > high:
+    if update_ratio is not None and update_ratio > high:
         problems.append(f"each step moves W by {update_ratio:.1e} of ‖W‖ {healthy}; "
                         "lower the learning rate")
-    elif update_ratio is not None and update_ratio < low and not problems:
-        problems.append(f"each step moves W by {update_ratio:.1e} of ‖W‖ {healthy}; "
-                        "raise the learning rate")
+    elif update_ratio is not None and update_ratio < low:
+        moves = ("W did not move at all" if update_ratio == 0 else
+                 f"W hardly moves ({update_ratio:.1e} of ‖W‖ per step)")
+        if blocked:
+            others = ", ".join(map(str, blocked))
+            problems.append(f"{moves}: the dead or saturated units of layer"
+                            f"{'s' * (len(blocked) > 1)} {others} stop its gradient")
+        elif not problems:
+            problems.append(f"{moves} {healthy}; raise the learning rate")
     if problems:
         return f"layer {l}: " + "; ".join(problems)
     if dead is None and saturated is None and update_ratio is None:
@@ -170,8 +173,12 @@ def verdict(l, dead=None, saturated=None, update_ratio=None):
 
 
 def verdicts(record):
-    """One verdict per layer from an epoch record (normally the last epoch's)."""
+    """One verdict per layer from an epoch record (normally the last epoch's). A layer whose
+    W hardly moves is told which other layers' dead or saturated units are the cause."""
     columns = [record.get(field) or [] for field in FIELDS]
     depth = max(len(column) for column in columns)
-    padded = [column + [None] * (depth - len(column)) for column in columns]
-    return [verdict(l, *values) for l, values in enumerate(zip(*padded), start=1)]
+    rows = list(zip(*[column + [None] * (depth - len(column)) for column in columns]))
+    stuck = [l for l, (dead, saturated, _) in enumerate(rows, start=1)
+             if (dead or 0) >= DEAD_WARNING or (saturated or 0) >= SATURATED_WARNING]
+    return [verdict(l, *values, blocked=[other for other in stuck if other != l])
+            for l, values in enumerate(rows, start=1)]

@@ -318,21 +318,25 @@ def draw_health(axes, history):
     epoch = np.array([e["epoch"] for e in epochs], dtype=float)
     colours = _pyplot().get_cmap("viridis")(np.linspace(0, 0.9, len(layers)))
     marker = "o" if len(epochs) <= 30 else None
+    named = set()  # the layers already named in a legend of the row (same colours throughout)
     for ax, (field, title, ylabel) in zip(axes, HEALTH_PANELS):
         table = [e.get(field) or [None] * len(layers) for e in epochs]
         drawn = zeros = False
         for l, layer in enumerate(layers):
             values = _series([row[l] if l < len(row) else None for row in table])
             if np.any(np.isfinite(values)):
-                ax.plot(epoch, values, marker=marker, markersize=3, color=colours[l],
-                        label=f"layer {l + 1} ({layer.get('activation', '?')})")
+                name = None if l in named else f"layer {l + 1} ({layer.get('activation', '?')})"
+                ax.plot(epoch, values, marker=marker, markersize=3, color=colours[l], label=name)
                 drawn = True
+                if field != "update_ratio":
+                    named.add(l)
                 if field == "update_ratio":  # W did not move at all: 0 has no place on a log axis
                     zeros |= _mark_zeros(ax, epoch, values, colours[l], row=l)
         if field == "update_ratio":
             if zeros:
                 ax.plot([], [], "v", color="grey", label=ZERO_MARK)
             _log_axis(ax)
+            ax.autoscale(False)  # the band below marks where the values lie, not the axis
             ax.axhspan(*UPDATE_RATIO_RANGE, color="C2", alpha=0.08)
             ax.axhline(HEALTHY_UPDATE_RATIO, color="C2", linestyle=":",
                        label=f"healthy: about {HEALTHY_UPDATE_RATIO:g} (shaded: no verdict)")
@@ -348,7 +352,7 @@ def draw_health(axes, history):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(ylabel)
         if drawn:
-            ax.legend(fontsize="x-small")
+            ax.legend(fontsize="x-small", loc="best")
 
 
 # -- the vanishing-gradient experiment ----------------------------------------

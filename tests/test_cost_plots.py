@@ -52,8 +52,10 @@ def test_the_health_figure_draws_one_line_per_layer_and_field(tmp_path, captured
     assert "no layer of this kind" in [text.get_text() for text in dead.texts]
     tanh_lines = [line for line in saturated.get_lines() if line.get_label().startswith("layer")]
     assert len(tanh_lines) == 2
-    drawn = [line for line in ratio.get_lines() if line.get_label().startswith("layer")]
+    # one line per layer; a layer named in a legend already (same colour) is not named again
+    drawn = [line for line in ratio.get_lines() if len(line.get_xdata()) == 3]
     assert len(drawn) == 3 and ratio.get_yscale() == "log"
+    assert [line.get_label().startswith("layer") for line in drawn] == [False, False, True]
     assert list(drawn[2].get_ydata()) == [e["update_ratio"][2] for e in history["epochs"]]
 
 

@@ -117,7 +117,8 @@ def test_a_large_learning_rate_kills_relu_units_and_the_verdict_says_so():
     lines = verdicts(wild)
     assert lines[1].startswith("layer 2: ") and "% dead ReLU units" in lines[1]
     assert "lower the learning rate or use leaky_relu" in lines[1]
-    assert "did not move" in lines[0]   # nothing comes down through the dead layer
+    # nothing comes down through the dead layer: its neighbours are told why they stand still
+    assert lines[0].startswith("layer 1: W ") and "units of layer 2 stop its gradient" in lines[0]
     assert verdicts(calm)[0].startswith("layer 1: healthy (0 % dead units, update ratio")
 
 
@@ -131,6 +132,11 @@ def test_verdicts_name_the_problem_and_the_remedy():
     assert verdict(2, dead=0.05, update_ratio=1e-3) == (
         "layer 2: healthy (5 % dead units, update ratio 1.0e-03)")
     assert verdict(4) == "layer 4: no statistics (no W and no ReLU, sigmoid or tanh units)"
+    assert verdict(1, update_ratio=0.0, blocked=[2, 3]) == (
+        "layer 1: W did not move at all: the dead or saturated units of layers 2, 3 stop its "
+        "gradient")
+    assert verdicts({"dead_fraction": [0.0, 0.9], "update_ratio": [1e-8, 1e-8]})[0].endswith(
+        "layer 2 stop its gradient")
 
 
 def test_the_statistics_read_only_what_the_layers_hold():
@@ -159,3 +165,15 @@ def test_float16_update_ratios_neither_overflow_nor_underflow():
     net = build_network([8, 300, 2], dtype="float16", rng=0)
     (record,) = train(net, SGD(net, lr=0.01), X, y, epochs=1, batch_size=64, rng=0)
     assert all(0 < ratio < 1 for ratio in record["update_ratio"])
+
+
+def test_a_history_whose_health_lists_do_not_match_the_layers_is_refused():
+    from backprop_edu.history import check_history
+
+    epoch = {"epoch": 1, "train_loss": 1.0, "grad_W_norm": [1.0, 2.0],
+             "dead_fraction": [0.5, None], "update_ratio": [1e-3]}
+    with pytest.raises(ValueError, match=r"\['update_ratio'\] must list one number per layer"):
+        check_history({"layers": [{"n_in": 2, "n_out": 2}] * 2, "epochs": [epoch]})
+    epoch["update_ratio"] = [1e-3, "fast"]
+    with pytest.raises(ValueError, match="not a number or null"):
+        check_history({"layers": [{"n_in": 2, "n_out": 2}] * 2, "epochs": [epoch]})
