@@ -15,6 +15,14 @@ or real values for regression.
 The generated sets are drawn from a fixed seed, so ``moons`` is the same data
 on every run, like ``digits``; the make_* functions take any seed.
 
+Two larger sets are downloaded on first use and cached (mnist.py), each with a
+train part (60,000 samples) and a test part (10,000): load(name, split=...).
+
+    mnist          28×28 handwritten digits, 784 features, 10 classes
+    fashion-mnist  28×28 photos of clothes, 784 features, 10 classes
+
+Their pixels are already on one scale, [0, 1], and are not standardised (SCALED).
+
 A user's CSV has a header row, numeric feature columns, and one target
 column (any values: class names, or real numbers for regression). Every way a
 file can be malformed gets a one-line ValueError naming the line and column; a bad
@@ -22,7 +30,8 @@ argument gets an errors.ParameterError naming the parameter (target, task, val_s
 
 Also here, as building blocks: the validation split and standardisation,
 (x − mean) / std; preparation.py puts them together for training and for a saved
-model. What is left out: downloads, categorical features, missing-value imputation.
+model. What is left out: the downloads themselves (mnist.py), categorical features,
+missing-value imputation.
 """
 
 import csv
@@ -31,6 +40,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from backprop_edu import mnist
 from backprop_edu.errors import ParameterError
 
 # The shipped files: backprop_edu/data is a link to the top-level datasets/ folder
@@ -114,6 +124,11 @@ DESCRIPTIONS = {
     "spirals": "three interleaved spiral arms",
 }
 SHIPPED = tuple(DESCRIPTIONS)
+BY_NAME = SHIPPED + mnist.NAMES  # every data set --data knows by name
+# Data sets whose features share one scale already (pixels in [0, 1], as in Nielsen's book):
+# they are not standardised, since a pixel that is almost always blank would get a tiny
+# standard deviation and its rare ink a huge value.
+SCALED = mnist.NAMES
 
 
 def generated(name):
@@ -269,9 +284,21 @@ def load_csv(path, target, task="classification", name=None):
     return Dataset(name or str(path), X, y, "classification", classes, tuple(features), target)
 
 
-def load(data, target=None, task="classification"):
-    """A shipped data set by name (digits, xor, moons, circles, spirals), or a CSV file by path."""
+def load(data, target=None, task="classification", split=None, dtype=np.float64):
+    """A data set by name (digits, xor, moons, circles, spirals, mnist, fashion-mnist), or a CSV
+    file by path.
+
+    split: for mnist and fashion-mnist, "train" (the default) or "test".
+    dtype: of X for mnist and fashion-mnist, made in it directly (float32 data is never a
+           float64 copy first); the small sets and CSV files are read as float64.
+    """
     data = str(data)
+    if data in mnist.NAMES:
+        check_shipped(data, target, task)
+        images = mnist.load(data, split or "train", dtype)
+        return Dataset(data, images.X, images.y, "classification", images.classes,
+                       images.features, "label")
+    check_no_split(data, split)
     if data in SHIPPED:
         check_shipped(data, target, task)
         if data == "digits":
@@ -279,36 +306,50 @@ def load(data, target=None, task="classification"):
         return generated(data)
     if not Path(data).exists() and not data.lower().endswith(".csv") and "/" not in data:
         raise ValueError(
-            f"unknown data set {data!r}: expected one of {', '.join(SHIPPED)}, "
+            f"unknown data set {data!r}: expected one of {', '.join(BY_NAME)}, "
             "or the path of a CSV file")
     return load_csv(data, target, task)
+
+
+def check_no_split(data, split):
+    """A ParameterError if ``split`` is given for a data set that has no train and test parts."""
+    if split is not None:
+        raise ParameterError("split", "split is only for {names}, which have a train and a test "
+                             "part: leave split out for {data}",
+                             names=" and ".join(mnist.NAMES), data=data)
 
 
 def check_shipped(data, target=None, task="classification"):
     """A ParameterError if a shipped data set is given a target column or the regression task."""
     if target is not None:
-        raise ParameterError("target", "target is only for a CSV file: the shipped data set "
+        raise ParameterError("target", "target is only for a CSV file: the data set "
                              "{data!r} has its labels already; leave target out", data=data)
     if task == "regression":
         raise ParameterError("task", "{data} is a classification data set: leave task out",
                              data=data)
 
 
-def for_model(data, features, target=None, task="classification"):
-    """What a saved model needs from ``data`` (a shipped name or a CSV): the feature matrix with
-    exactly the columns ``features``, in that order, and, when ``target`` is given, the target
-    values (class names as strings, or real numbers). Other columns are ignored.
+def for_model(data, features, target=None, task="classification", split=None,
+              dtype=np.float64):
+    """What a saved model needs from ``data`` (a data set's name or a CSV): the feature matrix
+    with exactly the columns ``features``, in that order, and, when ``target`` is given, the
+    target values (class names as strings, or real numbers). Other columns are ignored.
 
+    split, dtype: as in load; a saved model meets the test part of mnist and fashion-mnist
+    unless split says otherwise (it was trained on the train part).
     Returns (X, targets or None).
     """
     data = str(data)
-    if data in SHIPPED:
-        dataset = load(data)
+    if data in BY_NAME:
+        if data in mnist.NAMES:
+            split = split or "test"
+        dataset = load(data, split=split, dtype=dtype)
         if dataset.X.shape[1] != len(features):
             raise ValueError(
                 f"{data} has {dataset.X.shape[1]} features but the model was trained on "
                 f"{len(features)}")
         return dataset.X, (np.array(dataset.classes)[dataset.y] if target is not None else None)
+    check_no_split(data, split)
     table = read_table(data)
     missing = [name for name in features if name not in table.columns]
     if missing:

@@ -62,21 +62,22 @@ def gaussian_batch(batch_size, seed=0, n_features=GAUSSIAN_FEATURES, n_classes=G
 
 
 def dataset_batch(name, batch_size, seed=0):
-    """batch_size samples (a seeded random choice) of a shipped classification dataset
-    (backprop_edu.datasets: digits, xor, moons, circles, spirals), each feature standardised;
+    """batch_size samples (a seeded random choice) of a classification dataset known by name
+    (backprop_edu.datasets: digits, xor, moons, circles, spirals, each feature standardised;
+    mnist, fashion-mnist from their train part, pixels in [0, 1] as in training);
     or Gaussian inputs for name="gaussian". Returns (X, y, n_classes)."""
     if name == "gaussian":
         return gaussian_batch(batch_size, seed)
     from backprop_edu import datasets
 
-    if name not in datasets.SHIPPED:
-        raise ValueError(f"unknown data {name!r}: expected gaussian or a shipped data set "
-                         f"({', '.join(datasets.SHIPPED)})")
-    dataset = datasets.load(name)
-    X, y = np.asarray(dataset.X, dtype=np.float64), np.asarray(dataset.y)
-    order = np.random.default_rng(seed).permutation(len(X))[:batch_size]
-    X, y = X[order], y[order]
-    X = (X - X.mean(axis=0)) / np.maximum(X.std(axis=0), 1e-12)  # standardise each feature
+    if name not in datasets.BY_NAME:
+        raise ValueError(f"unknown data {name!r}: expected gaussian or a data set known by name "
+                         f"({', '.join(datasets.BY_NAME)})")
+    dataset = datasets.load(name, dtype=np.float32)  # (float32: MNIST's 60,000 rows are large)
+    order = np.random.default_rng(seed).permutation(len(dataset.X))[:batch_size]
+    X, y = np.asarray(dataset.X[order], dtype=np.float64), np.asarray(dataset.y[order])
+    if name not in datasets.SCALED:
+        X = (X - X.mean(axis=0)) / np.maximum(X.std(axis=0), 1e-12)  # standardise each feature
     return X, y, len(dataset.classes)
 
 

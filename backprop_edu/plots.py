@@ -6,6 +6,9 @@
     plot_modes(rows, path)                   forward vs reverse mode: seconds against n (log-log)
     plot_decision_boundary(net, X, y, path)  decision regions of a classifier on 2-D data
 
+(The computational graph, boxes and arrows rather than a plot, is drawn by graph_figure.py
+with the helpers below.)
+
 Each function takes plain data (the dicts and lists that ``experiments.py`` and
 ``train`` produce, or a trained Network) and writes one figure to ``path``; the
 format comes from the extension (.png, .svg, .pdf, ...). A figure is written

@@ -11,7 +11,8 @@
 
 ``prepare`` draws the validation split from ``rng`` (one permutation, its only draw,
 so the Generator then goes on to the weights and the shuffling as before), standardises
-the features, (x − mean) / std, with the training split's statistics only, and, for
+the features, (x − mean) / std, with the training split's statistics only (except the
+pixels of mnist and fashion-mnist, already in [0, 1]: datasets.SCALED), and, for
 regression, the targets too. Its ``metadata`` holds what a saved model needs to treat
 new data the same way: the task, the feature names and their statistics, the class
 names, the target's name (and statistics). ``prepare_for_model`` applies them to new
@@ -46,8 +47,12 @@ def prepare(dataset, val_split, rng):
     rng:       a numpy Generator; the split is its first and only draw here.
     """
     train_rows, val_rows = datasets.split(len(dataset.X), val_split, rng)
-    mean, std = datasets.standardisation(dataset.X[train_rows], dataset.features)
-    X = datasets.standardise(dataset.X, mean, std, dataset.features)
+    if dataset.name in datasets.SCALED:  # pixels in [0, 1] already: kept as they are, no copy
+        n = dataset.X.shape[1]
+        mean, std, X = np.zeros(n), np.ones(n), dataset.X
+    else:
+        mean, std = datasets.standardisation(dataset.X[train_rows], dataset.features)
+        X = datasets.standardise(dataset.X, mean, std, dataset.features)
     metadata = {"task": dataset.task, "data": dataset.name, "target": dataset.target,
                 "features": list(dataset.features), "feature_mean": mean.tolist(),
                 "feature_std": std.tolist(), "classes": list(dataset.classes)}
@@ -62,26 +67,30 @@ def prepare(dataset, val_split, rng):
     return Prepared(X, y, train_rows, val_rows, metadata)
 
 
-def prepare_for_model(metadata, data=None, target=None, with_target=True):
+def prepare_for_model(metadata, data=None, target=None, with_target=True, split=None,
+                      dtype=np.float64):
     """The features of ``data`` standardised as in training, and its targets encoded as in
     training (class indices, or standardised real values) -> (X, y); y is None when
     with_target is False.
 
     metadata: a saved model's metadata (what prepare returned), e.g. net.metadata.
-    data:     a shipped data set's name or a CSV path; None for the shipped data set the
-              model was trained on. A CSV needs the model's feature columns, found by name.
+    data:     a data set's name or a CSV path; None for the data set the model was trained
+              on, when it has a name. A CSV needs the model's feature columns, found by name.
     target:   the CSV's target column; None for the one the model was trained on.
+    split:    for mnist and fashion-mnist, "test" (the default) or "train".
+    dtype:    of X (e.g. the network's): float32 features stay float32.
     """
     data = resolve_data(metadata, data)
-    if data in datasets.SHIPPED:
+    if data in datasets.BY_NAME:
         datasets.check_shipped(data, target)
     if not with_target:
         target = None
     elif target is None:
         target = metadata["target"]
-    X, values = datasets.for_model(data, metadata["features"], target, metadata["task"])
-    X = datasets.standardise(X, np.array(metadata["feature_mean"]),
-                             np.array(metadata["feature_std"]), metadata["features"])
+    X, values = datasets.for_model(data, metadata["features"], target, metadata["task"],
+                                   split, dtype)
+    X = datasets.standardise(X, np.asarray(metadata["feature_mean"], X.dtype),
+                             np.asarray(metadata["feature_std"], X.dtype), metadata["features"])
     if values is None:
         return X, None
     if metadata["task"] == "classification":
@@ -91,11 +100,11 @@ def prepare_for_model(metadata, data=None, target=None, with_target=True):
 
 
 def resolve_data(metadata, data=None):
-    """``data``, or else the shipped data set the model was trained on; a ParameterError when
+    """``data``, or else the named data set the model was trained on; a ParameterError when
     the model was trained on a CSV file, which it cannot find by itself."""
     if data is not None:
         return str(data)
-    if metadata["data"] not in datasets.SHIPPED:
+    if metadata["data"] not in datasets.BY_NAME:
         raise ParameterError("data", "give data: the CSV file to use (with the columns "
                              "{columns})", columns=", ".join(metadata["features"]))
     return metadata["data"]

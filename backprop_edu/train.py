@@ -22,6 +22,12 @@ Around each optimiser step it also gathers each layer's health (health.py): the
 fraction of dead ReLU units, of saturated sigmoid/tanh units, and ‖ΔW_l‖/‖W_l‖
 of the steps, from a_l and W_l, over the whole epoch.
 
+With clip_norm=C the gradients are clipped by global norm before each step
+(clipping.py: scaled by C/‖g‖ when ‖g‖ > C); the record then also holds
+grad_norm_before_clip, the mean over the epoch's steps of ‖g‖ before clipping,
+and clipped_steps, how many steps were clipped. The per-layer norms above are
+read before clipping.
+
 Train loss and accuracy are the means over the epoch's samples as each batch
 saw them (the weights change while the epoch runs); validation loss and
 accuracy are computed once at the end of the epoch. See docs/history.md.
@@ -38,6 +44,7 @@ import time
 
 import numpy as np
 
+from backprop_edu.clipping import check_max_norm, clip_grad_norm
 from backprop_edu.health import EpochHealth
 
 EVAL_CHUNK = 4096  # samples per forward pass when evaluating: memory O(chunk × width)
@@ -137,18 +144,20 @@ class BatchBuffers:
 
 
 def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epochs=10,
-                 batch_size=32, rng=None, on_batch=None, max_steps=None):
+                 batch_size=32, rng=None, on_batch=None, max_steps=None, clip_norm=None):
     """Train ``net`` with ``optimizer``; yield one record (a dict) after every epoch.
 
     X_train: (m, n_in) rows = samples. y_train: class labels (m,) or real targets (m, n_out).
     rng: a numpy Generator or seed; it shuffles the samples at every epoch.
     on_batch(k): called after the k-th optimiser step of the epoch (e.g. a progress bar).
     max_steps: stop after this many optimiser steps in all (the last record is a partial epoch).
+    clip_norm: C > 0 clips the gradients by global norm before every step (None: no clipping).
 
     A record: epoch, train_loss, train_accuracy, val_loss, val_accuracy (None where
     there are no labels or no validation data), grad_W_norm, grad_b_norm, delta_norm,
     dead_fraction, saturated_fraction, update_ratio (one value per layer, l = 1..L; None
-    where it does not apply), seconds. Raises Diverged on a NaN/infinite loss.
+    where it does not apply), seconds; with clip_norm also grad_norm_before_clip
+    (mean over the epoch's steps) and clipped_steps. Raises Diverged on a NaN/infinite loss.
     """
     rng = np.random.default_rng(rng)
     layers = net.layers
@@ -163,6 +172,9 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
     buffers = {size: BatchBuffers(size, X, targets, labels)
                for size in {batch_size, m - (n_batches - 1) * batch_size}}
     order = np.arange(m)
+    if clip_norm is not None:
+        clip_norm = check_max_norm(clip_norm)
+        parameters = net.parameters()  # each parameter once, a shared one too
     steps = 0
     last_norms = None
     for epoch in range(1, epochs + 1):
@@ -172,6 +184,7 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
         sum_W, sum_b, sum_delta = [0.0] * L, [0.0] * L, [0.0] * L
         health = EpochHealth(layers)  # dead and saturated units, update ratios (health.py)
         seen = batches = 0
+        sum_clip, clipped = 0.0, 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for k in range(n_batches):
                 batch = order[k * batch_size:(k + 1) * batch_size]
@@ -196,6 +209,10 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
                     sum_delta[l] += norm_delta or 0.0
                 last_norms = [norm_W for norm_W, _, _ in norms]
 
+                if clip_norm is not None:  # ∇θ J ← (C / ‖g‖) ∇θ J when ‖g‖ > C
+                    norm_before = clip_grad_norm(parameters, clip_norm)
+                    sum_clip += norm_before
+                    clipped += norm_before > clip_norm
                 health.after_backward()                # reads a_l; keeps W_l before the step
                 optimizer.step()
                 health.after_step()                    # ‖ΔW_l‖ / ‖W_l‖ of the step just taken
@@ -218,7 +235,7 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
                 if not math.isfinite(val_loss):
                     raise Diverged(epoch, None, n_batches, f"the validation loss became {val_loss}",
                                    last_norms)
-        yield {
+        record = {
             "epoch": epoch,
             "train_loss": loss_sum / seen,
             "train_accuracy": correct / seen if labels is not None else None,
@@ -230,13 +247,17 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
             **health.record(),
             "seconds": time.perf_counter() - started,
         }
+        if clip_norm is not None:
+            record["grad_norm_before_clip"] = sum_clip / batches  # mean ‖g‖ over the steps
+            record["clipped_steps"] = clipped
+        yield record
         if max_steps is not None and steps >= max_steps:
             return
 
 
 def train(net, optimizer, X_train, y_train, X_val=None, y_val=None, epochs=10, batch_size=32,
-          rng=None, on_batch=None, max_steps=None):
+          rng=None, on_batch=None, max_steps=None, clip_norm=None):
     """Run train_epochs to the end; return the list of its records (the history)."""
     return list(train_epochs(net, optimizer, X_train, y_train, X_val, y_val, epochs=epochs,
                              batch_size=batch_size, rng=rng, on_batch=on_batch,
-                             max_steps=max_steps))
+                             max_steps=max_steps, clip_norm=clip_norm))

@@ -19,6 +19,8 @@ from backprop_edu.experiments import modes_experiment, vanishing_experiment
 from backprop_edu.memory import memory_experiment
 from backprop_edu.plots import plot_history, plot_modes, plot_vanishing
 from backprop_edu.slowdown import slowdown_experiment
+from backprop_edu.stability import recurrent_experiment, stability_experiment
+from backprop_edu.stability_plots import plot_recurrent, plot_stability
 
 FIGURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures")
 
@@ -52,6 +54,16 @@ def modes():
     plot_modes(modes_experiment(max_params=20000), os.path.join(FIGURES, "modes.png"))
 
 
+def stability():
+    """backprop-edu stability (eigenvalues −0.5, −1±2i, −4; τ = 0.1, 0.3, 0.6; depth 40)."""
+    plot_stability(stability_experiment(), os.path.join(FIGURES, "stability.png"))
+
+
+def bptt():
+    """backprop-edu stability --recurrent (T = 50, ρ = 0.9, 1, 2, tanh)."""
+    plot_recurrent(recurrent_experiment(), os.path.join(FIGURES, "bptt.png"))
+
+
 def training():
     """backprop-edu train --data moons --layers 2,16,16,2 --history ... --plot-boundary moons.png,
     then the history's figure (backprop-edu plot); and the same with 4 sigmoid hidden layers."""
@@ -70,6 +82,20 @@ def training():
         with open(history, encoding="utf-8") as f:
             plot_history(json.load(f), os.path.join(FIGURES, "history-sigmoid.png"),
                          title="Training history: moons, 4 sigmoid hidden layers, 20 epochs")
+
+
+def graphs():
+    """backprop-edu graph, graph --tied and graph --residual (the computational graph)."""
+    from backprop_edu.graph import (computational_graph, example_network, residual_network,
+                                    tied_network)
+    from backprop_edu.graph_figure import plot_graph
+
+    plot_graph(computational_graph(example_network(), (2, -1), 1),
+               os.path.join(FIGURES, "graph.png"))
+    plot_graph(computational_graph(tied_network(), (2, -1), (2, -1)),
+               os.path.join(FIGURES, "graph-tied.png"))
+    plot_graph(computational_graph(residual_network(), (2, -1), 1),
+               os.path.join(FIGURES, "graph-residual.png"))
 
 
 def memory():
@@ -99,8 +125,8 @@ def slowdown():
 
 def main(only=""):
     os.makedirs(FIGURES, exist_ok=True)
-    for make in (vanishing, vanishing_std_1, highway, float16, modes, training, memory, health,
-                 slowdown):
+    for make in (vanishing, vanishing_std_1, highway, float16, modes, stability, bptt, training,
+                 graphs, memory, health, slowdown):
         if only in make.__name__:
             make()
             print(f"{make.__name__}: done")

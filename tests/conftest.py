@@ -3,6 +3,7 @@
     run(*args)              `backprop-edu ARGS...` in this process, through click's CliRunner
     installed_command()     the path of the installed `backprop-edu` console script
     read_image(path)        a written figure as an array of pixels
+    assert_one_line_error(result, *fragments)   a failed command: one "Error" line, no traceback
     write(directory, name, text)   a text file, e.g. a CSV or a student's solution -> its path
     random_batch(rng, ...)  Gaussian inputs and targets (class labels or real vectors) for a loss
 
@@ -34,6 +35,17 @@ def installed_command():
     if not os.path.exists(found):
         pytest.fail("the backprop-edu command is not installed: run pip install -e '.[test]'")
     return found
+
+
+def assert_one_line_error(result, *fragments):
+    """The command failed (exit code ≠ 0) with exactly one line starting with "Error", which
+    holds every fragment, and no traceback."""
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(error_lines) == 1, result.output
+    for fragment in fragments:
+        assert fragment in error_lines[0], error_lines[0]
 
 
 def read_image(path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backprop_edu.experiments import vanishing_experiment
-from conftest import installed_command, read_image, run
+from conftest import assert_one_line_error, installed_command, read_image, run
 
 
 def write_history(path, epochs=3):
@@ -21,15 +21,6 @@ def write_history(path, epochs=3):
                           for e in range(1, epochs + 1)]}
     path.write_text(json.dumps(history))
     return path
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.exit_code != 0
-    assert "Traceback" not in result.output
-    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
-    assert len(error_lines) == 1, result.output
-    for fragment in fragments:
-        assert fragment in error_lines[0]
 
 
 def test_plot_writes_the_figure_of_a_history(tmp_path):
@@ -119,7 +110,7 @@ def test_vanishing_residual_runs_each_configuration_both_ways(tmp_path):
 @pytest.mark.parametrize("args,fragment", [
     (["--depth", "0"], "--depth"), (["--activations", "sigmoid,swish"], "unknown activation 'swish'"),
     (["--init", "orthogonal"], "unknown init 'orthogonal'"), (["--dtype", "float8"], "--dtype"),
-    (["--data", "mnist"], "unknown data 'mnist'"), (["-o", "out.bmpx"], "not an image format"),
+    (["--data", "emnist"], "unknown data 'emnist'"), (["-o", "out.bmpx"], "not an image format"),
     (["--size", "big"], "WIDTHxHEIGHT"),
     (["--lr", "nan"], "'--lr': nan is not in the range x>0 (a finite number)."),
     (["--seed", "-1"], "'--seed': -1 is not in the range x>=0.")])

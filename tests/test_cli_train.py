@@ -157,7 +157,7 @@ BAD_TRAIN = [
     (["--layers", "2,8,2"], "use --layers 64,...,10"),
     (["--activation", "swish"], "'identity', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'softplus'"),
     (["--optimizer", "rmsprop"], "'sgd', 'momentum', 'adam'"),
-    (["--data", "mnist"], "expected one of digits, xor, moons, circles, spirals"),
+    (["--data", "emnist"], "expected one of digits, xor, moons, circles, spirals"),
     (["--lr", "0"], "'--lr': 0.0 is not in the range x>0."),
     (["--lr", "-0.1"], "-0.1 is not in the range x>0."),
     (["--batch-size", "0"], "'--batch-size': 0 is not in the range x>=1."),

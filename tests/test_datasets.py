@@ -119,8 +119,9 @@ def test_missing_file_binary_file_and_unknown_name(tmp_path):
     binary.write_bytes(b"PK\x03\x04\xff\xfe\x00\x81binary")
     with pytest.raises(ValueError, match="not a CSV file"):
         datasets.load(str(binary), target="y")
-    with pytest.raises(ValueError, match="expected one of digits, xor, moons, circles, spirals"):
-        datasets.load("mnist")
+    with pytest.raises(ValueError, match="expected one of digits, xor, moons, circles, spirals, "
+                                         "mnist, fashion-mnist"):
+        datasets.load("emnist")
     with pytest.raises(ValueError, match="target is only for a CSV"):
         datasets.load("digits", target="label")
 

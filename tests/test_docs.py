@@ -42,7 +42,7 @@ from conftest import run
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TUTORIALS = sorted((DOCS / "tutorials").glob("*.md"))
 RUNNABLE_PAGES = TUTORIALS + [DOCS / "layers.md"]  # pages whose code runs as written
-CHECKED_PAGES = [DOCS / "README.md", DOCS / "equations.md", *RUNNABLE_PAGES]
+CHECKED_PAGES = [DOCS / "README.md", DOCS / "equations.md", DOCS / "mnist.md", *RUNNABLE_PAGES]
 
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: ([^>]*?) -->\s*$")

@@ -184,7 +184,7 @@ def test_a_shipped_dataset_can_be_the_batch():
 @pytest.mark.parametrize("kwargs,message", [
     ({"depth": 0}, "depth"), ({"activations": "sigmoid,swish"}, "unknown activation 'swish'"),
     ({"inits": "orthogonal"}, "unknown init 'orthogonal'"), ({"dtype": "int8"}, "float16"),
-    ({"data": "mnist"}, "unknown data 'mnist'")])
+    ({"data": "emnist"}, "unknown data 'emnist'")])
 def test_bad_settings_are_one_clear_error(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         vanishing_experiment(**{"depth": 2, "width": 4, **kwargs})

@@ -87,14 +87,20 @@ main.add_command(plot)
 main.add_command(vanishing)
 main.add_command(modes)
 
+from backprop_edu.cli.stability import stability  # noqa: E402
+
+main.add_command(stability)
+
 from backprop_edu.cli.costs import memory, slowdown  # noqa: E402
 
 main.add_command(memory)
 main.add_command(slowdown)
 
 from backprop_edu.cli.example import example  # noqa: E402
+from backprop_edu.cli.graph import graph  # noqa: E402
 
 main.add_command(example)
+main.add_command(graph)
 
 from backprop_edu.cli.check import gradcheck  # noqa: E402
 

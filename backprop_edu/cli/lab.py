@@ -115,8 +115,9 @@ def get(config, key):
               default="float64", show_default=True,
               help="Precision; float32/float16 are compared with a float64 run.")
 @click.option("--data", default="gaussian", show_default=True,
-              help="gaussian (x ~ N(0, I), 10 features, 10 classes) or a shipped data set "
-                   "(digits, xor, moons, circles, spirals).")
+              help="gaussian (x ~ N(0, I), 10 features, 10 classes), a shipped data set "
+                   "(digits, xor, moons, circles, spirals; standardised), or mnist or "
+                   "fashion-mnist (784 pixels in [0, 1], downloaded on first use).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="Samples in the batch of the forward and backward pass.")
 @click.option("--seed", type=SEED, default=0, show_default=True,

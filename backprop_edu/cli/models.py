@@ -2,6 +2,7 @@
 
     backprop-edu evaluate model.npz --data test.csv --target label
     backprop-edu predict model.npz --data new.csv > predictions.csv
+    backprop-edu evaluate mnist.npz                      # a model trained on mnist: its test part
 
 The model file holds the network and the data preparation it was trained with
 (backprop_edu.preparation): new data is standardised the same way, classes keep
@@ -18,6 +19,7 @@ import os
 import click
 import numpy as np
 
+from backprop_edu import mnist
 from backprop_edu.cli.options import distinct_outputs, output_path
 from backprop_edu.files import atomic_file
 from backprop_edu.network import Network
@@ -42,25 +44,35 @@ def load_model(path):
     return net
 
 
+split_option = click.option(
+    "--split", type=click.Choice(["test", "train"]), default=None,
+    help="For mnist and fashion-mnist: their 10,000 test images or their 60,000 training "
+         "images. [default: test]")
+
+
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--data", default=None,
-              help="A shipped data set or a CSV file with the model's feature columns and the "
-                   "target. [default: the shipped data set the model was trained on]")
+              help="A data set known by name (see `backprop-edu datasets`) or a CSV file with "
+                   "the model's feature columns and the target. [default: the named data set "
+                   "the model was trained on]")
 @click.option("--target", default=None,
               help="The target column of the CSV. [default: the one the model was trained on]")
-def evaluate(model, data, target):
+@split_option
+def evaluate(model, data, target, split):
     """Loss and accuracy of a saved model (train --save) on a data set.
 
     \b
-    Example:
+    Examples:
       backprop-edu evaluate model.npz --data test.csv --target label
+      backprop-edu evaluate mnist.npz                 # on the 10,000 test images
+      backprop-edu evaluate mnist.npz --split train
 
     Features are standardised with the training split's statistics, stored in the model.
     """
     net = load_model(model)
     data = resolve_data(net.metadata, data)
-    X, y = prepare_for_model(net.metadata, data, target)
+    X, y = prepare_for_model(net.metadata, data, target, split=split, dtype=net.dtype)
     loss, accuracy = evaluate_net(net, X, y)
     parts = [f"{net.loss.name} loss {loss:.4f}"]
     if accuracy is not None:
@@ -68,19 +80,21 @@ def evaluate(model, data, target):
     else:
         rmse = np.sqrt(2 * loss) * net.metadata["target_std"]  # half_mse = ½ mean (ŷ − y)²
         parts.append(f"RMSE {rmse:.4g} (in the target's units)")
-    click.echo(f"{data}: {len(X)} samples, {', '.join(parts)}")
+    part = f" ({split or 'test'} part)" if data in mnist.NAMES else ""
+    click.echo(f"{data}{part}: {len(X)} samples, {', '.join(parts)}")
 
 
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--data", default=None,
-              help="A shipped data set or a CSV file with the model's feature columns (others, "
-                   "such as the target, are ignored). [default: the shipped data set the model "
-                   "was trained on]")
+              help="A data set known by name or a CSV file with the model's feature columns "
+                   "(others, such as the target, are ignored). [default: the named data set "
+                   "the model was trained on]")
+@split_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               callback=output_path,
               help="Write the predictions CSV here. [default: standard output]")
-def predict(model, data, output):
+def predict(model, data, split, output):
     """Predict with a saved model: one CSV row per sample, classes by their original names.
 
     \b
@@ -89,7 +103,8 @@ def predict(model, data, output):
     """
     distinct_outputs(data, model, output=output)
     net = load_model(model)
-    X, _ = prepare_for_model(net.metadata, data, with_target=False)
+    X, _ = prepare_for_model(net.metadata, data, with_target=False, split=split,
+                             dtype=net.dtype)
     values = predictions(net.metadata, net.forward(X))
     if net.metadata["task"] == "regression":
         values = [f"{value:.10g}" for value in values]

@@ -1,6 +1,8 @@
 """What the commands' options accept: every check of a value on the command line, in one place.
 
     parse_layers          --layers 64,32,10 -> [64, 32, 10]
+    parse_number          --y 1/2 -> 0.5: a finite number, fractions allowed
+    parse_numbers         --x 2,-1 -> (2.0, -1.0): so many comma-separated numbers
     comma_list(known)     --activations sigmoid,relu -> ['sigmoid', 'relu'], each one known
     output_path           a file to write: its directory exists and may be written in
     figure_path           an image to write: output_path, and an extension matplotlib writes
@@ -26,6 +28,7 @@ import json
 import math
 import os
 import tempfile
+from fractions import Fraction
 
 import click
 
@@ -76,6 +79,26 @@ def parse_layers(ctx, param, value):
         raise click.BadParameter(f"{value!r} has the width {bad[0]}; every width must be a "
                                  f"positive integer, {example}")
     return widths
+
+
+def parse_number(text, option):
+    """'2', '-1', '0.5', '1/2' or '1e-3' -> a float; a one-line error otherwise."""
+    try:
+        return float(Fraction(text.strip()))
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise click.ClickException(
+            f"{option} {text!r} is not a finite number: write e.g. 2, -1, 0.5 or 1/2") from None
+
+
+def parse_numbers(text, option, count, why, example):
+    """'2,-1' -> (2.0, -1.0): exactly ``count`` comma-separated numbers (``why``: the reason,
+    e.g. "the network has 2 inputs"; ``example``: a right value, e.g. "2,-1")."""
+    parts = text.split(",")
+    if len(parts) != count:
+        raise click.ClickException(
+            f"{option} needs {count} comma-separated number{'s' if count != 1 else ''} ({why}), "
+            f"got {len(parts)}: {text!r}; e.g. {option} {example}")
+    return tuple(parse_number(part, f"{option} value") for part in parts)
 
 
 def comma_list(known, what):
@@ -168,7 +191,7 @@ def distinct_outputs(data=None, model=None, file=None, **paths):
     (or the MODEL being read, or the FILE being graded). '-' (standard output) is no file."""
     seen = {}
     for name, path in (("--data", data), ("MODEL", model), ("FILE", file)):
-        if path is not None and path not in datasets.SHIPPED and os.path.isfile(path):
+        if path is not None and path not in datasets.BY_NAME and os.path.isfile(path):
             seen[os.path.realpath(path)] = name
     for option, path in paths.items():
         if path is None or path == "-":

@@ -29,7 +29,7 @@ def number(value):
 class Table:
     """The per-epoch table: fixed columns, then ‖∇W_l‖ of every layer, named by index and shape."""
 
-    def __init__(self, net, accuracy, validation, health=False):
+    def __init__(self, net, accuracy, validation, clipping=False, health=False):
         self.columns = ["epoch", "train loss"]
         if accuracy:
             self.columns.append("train acc")
@@ -40,7 +40,9 @@ class Table:
         self.n_fixed = len(self.columns)
         self.columns += [f"‖∇W{l}‖ {layer.n_out}×{layer.n_in}"
                          for l, layer in enumerate(net.layers, start=1)]
-        self.health = []  # (record key, layer index) of each health column
+        if clipping:  # train --clip-norm: the global norm before clipping, and how often
+            self.columns += ["‖g‖ before clip", "clipped"]
+        self.health = []  # train --health: (record key, layer index) of each health column
         for l, layer in enumerate(net.layers if health else [], start=1):
             kind = activation_of(layer)
             if kind == "relu":
@@ -53,7 +55,7 @@ class Table:
                 self.health.append(("update_ratio", l - 1))
                 self.columns.append(f"ΔW{l}/W{l}")
         self.widths = [max(len(name), 9) for name in self.columns]
-        self.accuracy, self.validation = accuracy, validation
+        self.accuracy, self.validation, self.clipping = accuracy, validation, clipping
 
     def header(self):
         return "  ".join(name.rjust(w) for name, w in zip(self.columns, self.widths))
@@ -67,6 +69,8 @@ class Table:
             if self.accuracy:
                 values.append(f"{record['val_accuracy']:.4f}")
         values += [f"{norm:.3e}" for norm in record["grad_W_norm"]]
+        if self.clipping:
+            values += [f"{record['grad_norm_before_clip']:.3e}", str(record["clipped_steps"])]
         for key, l in self.health:
             value = record[key][l]
             values.append("—" if value is None else f"{value:.1e}" if key == "update_ratio"

@@ -3,6 +3,8 @@
     backprop-edu train                                    # digits, sensible defaults
     backprop-edu train --layers 64,32,32,10 --activation sigmoid --epochs 30 --lr 0.5
     backprop-edu train --data my.csv --target label --layers 4,16,3 --save model.npz
+    backprop-edu train --data mnist --layers 784,30,10 --activation sigmoid \
+        --output-activation sigmoid --loss half_mse --lr 3 --batch-size 10 --epochs 30
 
 This module parses options, checks them, prints and writes files; the data comes from
 backprop_edu.datasets and backprop_edu.preparation, the loop from backprop_edu.train,
@@ -21,6 +23,7 @@ import numpy as np
 
 from backprop_edu import datasets
 from backprop_edu.activations import ACTIVATIONS
+from backprop_edu.checks import CLIPPING
 from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, figure_path,
                                       output_path, parse_layers)
 from backprop_edu.cli.table import Progress, Table
@@ -41,8 +44,10 @@ EXIT_DIVERGED = 3
 
 @click.command()
 @click.option("--data", default="digits", show_default=True,
-              help="A shipped data set (digits, xor, moons, circles, spirals; see "
-                   "`backprop-edu datasets`) or the path of a CSV file with a header row.")
+              help="A shipped data set (digits, xor, moons, circles, spirals), mnist or "
+                   "fashion-mnist (downloaded on first use; trained on their 60,000 training "
+                   "images; see `backprop-edu datasets`), or the path of a CSV file with a "
+                   "header row.")
 @click.option("--target", default=None,
               help="For a CSV: the name of the column to predict (every other column is a "
                    "numeric feature). Not used with shipped data. [default: none; required "
@@ -55,7 +60,12 @@ EXIT_DIVERGED = 3
               help="Every layer width, input to output, e.g. 64,32,10. "
                    f"[default: FEATURES,{DEFAULT_HIDDEN},OUTPUTS of the data]")
 @click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default="relu",
-              show_default=True, help="φ of the hidden layers; the output layer is linear.")
+              show_default=True, help="φ of the hidden layers.")
+@click.option("--output-activation", type=click.Choice(list(ACTIVATIONS)), default=None,
+              help="φ_L of the output layer: sigmoid for the textbook's network, with --loss "
+                   "half_mse or binary_cross_entropy. softmax_cross_entropy needs identity "
+                   "(softmax is part of the loss). [default: identity (linear), sigmoid with "
+                   "binary_cross_entropy]")
 @click.option("--loss", type=click.Choice(list(LOSSES)), default=None,
               help="The loss J. [default: softmax_cross_entropy for class labels, "
                    "half_mse for real targets]")
@@ -76,6 +86,11 @@ EXIT_DIVERGED = 3
               help="μ of --optimizer momentum (v ← μv + g); ignored by the others.")
 @click.option("--weight-decay", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
               help="L2 penalty λ: adds λθ to every gradient.")
+@click.option("--clip-norm", type=FiniteFloatRange(min=0, min_open=True), default=None,
+              metavar="C",
+              help="Clip the gradients by global norm before every step: when ‖g‖ = "
+                   "√(Σ_θ ‖∇θ J‖²) > C, scale every ∇θ J by C/‖g‖ (the history records the "
+                   "norm before clipping). [default: no clipping]")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
               help="Samples per gradient step (the m of BP3/BP4); one larger than the training "
                    "split means full-batch gradient descent.")
@@ -103,9 +118,9 @@ EXIT_DIVERGED = 3
                    "at the end. The history holds them either way. [default: off]")
 @click.option("--quiet", "-q", is_flag=True, default=False,
               help="Print only the final result: no table, no progress bar. [default: off]")
-def train(data, target, task, widths, activation, loss, init, residual, optimizer, lr, momentum,
-          weight_decay, batch_size, epochs, val_split, seed, dtype, history, save,
-          plot_boundary, health, quiet):
+def train(data, target, task, widths, activation, output_activation, loss, init, residual,
+          optimizer, lr, momentum, weight_decay, clip_norm, batch_size, epochs, val_split, seed,
+          dtype, history, save, plot_boundary, health, quiet):
     """Train a network and print, every epoch, its losses and each layer's ‖∇W_l‖.
 
     \b
@@ -114,14 +129,18 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
       backprop-edu train --layers 64,32,32,10 --activation sigmoid --epochs 30 --lr 0.5
       backprop-edu train --data moons --layers 2,16,16,2 --plot-boundary moons.png
       backprop-edu train --data my.csv --target label --layers 4,16,3 --save model.npz
-      backprop-edu train --health --lr 2      # a learning rate that kills ReLU units
+      backprop-edu train --layers 64,64,64,10 --lr 1 --health   # ReLU units die
+      backprop-edu train --data mnist --layers 784,30,10 --activation sigmoid
+          --output-activation sigmoid --loss half_mse --lr 3 --batch-size 10 --epochs 30
+
+    The last is the first network of Nielsen's book (docs/mnist.md).
 
     ‖∇W_l‖ is the Frobenius norm of layer l's weight gradient (BP3), averaged over the
     epoch's mini-batches: a layer whose norm is orders of magnitude below the others
     learns slowly. A loss that becomes NaN or infinite stops training (exit code 3).
     """
     distinct_outputs(data, history=history, save=save, plot_boundary=plot_boundary)
-    dataset = datasets.load(data, target, task)
+    dataset = datasets.load(data, target, task, dtype=dtype)  # MNIST: made in the run's dtype
     classification = dataset.task == "classification"
     n_features, n_outputs = dataset.X.shape[1], dataset.n_outputs
     what = f"{n_outputs} classes" if classification else "1 target"
@@ -137,6 +156,7 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
     elif loss == "softmax_cross_entropy" and not classification:
         raise click.BadParameter("softmax_cross_entropy needs class labels; for real targets "
                                  "use --loss half_mse", param_hint="'--loss'")
+    output_activation = check_output_activation(output_activation, loss)
     if plot_boundary is not None:
         if n_features != 2 or not classification:
             raise click.BadParameter(
@@ -149,17 +169,23 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
     # one Generator drives the split, the initial weights and the shuffling, in that order
     rng = np.random.default_rng(seed)
     X, y, train_rows, val_rows, metadata = prepare(dataset, val_split, rng)
+    X_train, y_train, X_val, y_val = X[train_rows], y[train_rows], X[val_rows], y[val_rows]
+    name = dataset.name
+    if plot_boundary is None:  # held once: the two splits (MNIST in float32 is 188 MB)
+        del X, y, dataset
 
-    config = {"data": str(data), "target": dataset.target, "task": dataset.task,
-              "layers": widths, "activation": activation, "loss": loss, "init": init,
+    config = {"data": str(data), "target": metadata["target"], "task": metadata["task"],
+              "layers": widths, "activation": activation,
+              "output_activation": output_activation, "loss": loss, "init": init,
               "residual": residual, "optimizer": optimizer, "lr": lr, "momentum": momentum,
-              "weight_decay": weight_decay, "batch_size": batch_size, "epochs": epochs,
-              "val_split": val_split, "seed": seed, "dtype": dtype, "history": history,
-              "save": save, "plot_boundary": plot_boundary, "health": health, "quiet": quiet}
+              "weight_decay": weight_decay, "clip_norm": clip_norm, "batch_size": batch_size,
+              "epochs": epochs, "val_split": val_split, "seed": seed, "dtype": dtype,
+              "history": history, "save": save, "plot_boundary": plot_boundary,
+              "health": health, "quiet": quiet}
     metadata["config"] = config
     try:
-        net = build_network(widths, activation, init=init, loss=loss, residual=residual,
-                            dtype=dtype, rng=rng, metadata=metadata)
+        net = build_network(widths, activation, output_activation, init=init, loss=loss,
+                            residual=residual, dtype=dtype, rng=rng, metadata=metadata)
     except MemoryError:
         raise click.BadParameter(f"a {'-'.join(map(str, widths))} network does not fit in this "
                                  "machine's memory: use smaller hidden widths",
@@ -172,19 +198,22 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
 
     writer = HistoryWriter(history, config, net) if history is not None else None
     validation = len(val_rows) > 0
-    table = Table(net, classification, validation, health)
+    table = Table(net, classification, validation, clipping=clip_norm is not None,
+                  health=health)
     if not quiet:
-        click.echo(f"{dataset.name}: {len(train_rows)} training and {len(val_rows)} validation "
+        output = "" if output_activation == "identity" else f", {output_activation} output"
+        clipped = f", gradients clipped to norm {clip_norm:g}" if clip_norm is not None else ""
+        click.echo(f"{name}: {len(train_rows)} training and {len(val_rows)} validation "
                    f"samples, {n_features} features, {what}. Network "
                    f"{'-'.join(map(str, widths))} ({activation}{', residual' if residual else ''}"
-                   f"), {loss}, {optimizer} lr={lr:g}, {dtype}.")
+                   f"{output}), {loss}, {optimizer} lr={lr:g}{clipped}, {dtype}.")
         click.echo(table.header())
 
     n_batches = -(-len(train_rows) // min(batch_size, len(train_rows)))
     progress = Progress(epochs * n_batches, quiet)
-    epochs_run = train_epochs(net, opt, X[train_rows], y[train_rows], X[val_rows], y[val_rows],
-                              epochs=epochs, batch_size=batch_size, rng=rng,
-                              on_batch=progress.on_batch)
+    epochs_run = train_epochs(net, opt, X_train, y_train, X_val, y_val, epochs=epochs,
+                              batch_size=batch_size, rng=rng, on_batch=progress.on_batch,
+                              clip_norm=clip_norm)
     record = None
     done = 0  # epochs finished
 
@@ -207,8 +236,9 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
                 click.echo(table.row(record))
     except Diverged as error:
         progress.finish()
+        clip = " or clip the gradients (--clip-norm 1)" if clip_norm is None else ""
         click.echo(f"Error: {error}. The steps were too large: try a smaller --lr "
-                   f"(e.g. --lr {lr / 10:g}){kept(finished())}.", err=True)
+                   f"(e.g. --lr {lr / 10:g}){clip}{kept(finished())}.", err=True)
         sys.exit(EXIT_DIVERGED)
     except KeyboardInterrupt:
         progress.finish()
@@ -224,7 +254,7 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
     if plot_boundary is not None:
         from backprop_edu.plots import plot_decision_boundary
         plot_decision_boundary(net, X, dataset.y, plot_boundary,
-                               title=f"{dataset.name}: decision regions of "
+                               title=f"{name}: decision regions of "
                                      f"{'-'.join(map(str, widths))} {activation} "
                                      "(standardised features)")
     summary = [f"train loss {record['train_loss']:.4f}"]
@@ -243,3 +273,22 @@ def train(data, target, task, widths, activation, loss, init, residual, optimize
             click.echo(f"  {line}")
     click.echo(f"after {epochs_done}: {', '.join(summary)}"
                + (f"; wrote {', '.join(written)}" if written else ""))
+
+
+def check_output_activation(output_activation, loss):
+    """The output layer's φ_L for ``loss`` (identity, or sigmoid for binary_cross_entropy, when
+    none was given), or a one-line error naming the flags for a pair the core refuses."""
+    needed = LOSSES[loss].output_activation  # binary_cross_entropy: sigmoid
+    if output_activation is None:
+        return needed or "identity"
+    if loss == "softmax_cross_entropy" and output_activation in CLIPPING:
+        raise click.BadParameter(
+            f"{output_activation} would clip the logits that softmax_cross_entropy turns into "
+            "probabilities: use --output-activation identity (softmax is part of the loss), or "
+            f"keep {output_activation} with --loss half_mse or binary_cross_entropy",
+            param_hint="'--output-activation'")
+    if needed is not None and output_activation != needed:
+        raise click.BadParameter(
+            f"{loss} reads the outputs as probabilities: use --output-activation {needed} "
+            "(its default with this loss)", param_hint="'--output-activation'")
+    return output_activation
