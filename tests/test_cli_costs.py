@@ -7,18 +7,9 @@ import subprocess
 
 import pytest
 
-from conftest import installed_command, read_image, run
+from conftest import assert_one_line_error, installed_command, read_image, run
 
 SMALL = ("--layers", "10,32,32,32,32,4", "--batch-size", "64")
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.exit_code != 0
-    assert "Traceback" not in result.output
-    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
-    assert len(error_lines) == 1, result.output
-    for fragment in fragments:
-        assert fragment in error_lines[0], error_lines[0]
 
 
 def test_memory_prints_each_layer_beside_the_prediction_and_writes_json_and_figure(tmp_path):
