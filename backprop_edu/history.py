@@ -31,13 +31,13 @@ class HistoryWriter:
     """The history file of one run at ``path``: config and layers once, then one line per epoch.
 
     config: the options of the run (a dict of JSON values), written as given.
-    net:    the Network being trained; its layers are described by n_in, n_out, activation.
+    net:    the Network being trained; its layers are described by n_in, n_out, activation
+            (layer_entry).
     """
 
     def __init__(self, path, config, net):
         self.path = os.fspath(path)
-        layers = [{"n_in": layer.n_in, "n_out": layer.n_out,
-                   "activation": layer.activation.name} for layer in net.layers]
+        layers = [layer_entry(layer) for layer in net.layers]
         self.head = (f'{{"config": {json.dumps(config)},\n "layers": {json.dumps(layers)},'
                      '\n "epochs": [')
         self.lines = []  # every epoch, serialised once
@@ -65,6 +65,17 @@ class HistoryWriter:
                 return len(json.load(f)["epochs"])
         except (OSError, ValueError, KeyError, TypeError):  # e.g. removed while training ran
             return None
+
+
+def layer_entry(layer):
+    """{"n_in", "n_out", "activation"} of a layer; a layer without an activation (pooling,
+    dropout) has {"n_in", "n_out", "type"} instead, e.g. "type": "MaxPool"."""
+    entry = {"n_in": layer.n_in, "n_out": layer.n_out}
+    if hasattr(layer, "activation"):
+        entry["activation"] = layer.activation.name
+    else:
+        entry["type"] = type(layer).__name__
+    return entry
 
 
 # -- reading -------------------------------------------------------------------

@@ -105,7 +105,7 @@ def decision_grid(net, X, resolution=200, margin=0.1):
     ys = np.linspace(low[1] - pad[1], high[1] + pad[1], resolution)
     xx, yy = np.meshgrid(xs, ys)
     grid = np.column_stack([xx.ravel(), yy.ravel()])  # every grid point as a sample (a row)
-    Y_hat = net.forward(grid)
+    Y_hat = net.forward(grid, training=False)  # an inference pass: dropout is off
     if net.loss.classification or Y_hat.shape[1] > 1:
         classes = Y_hat.argmax(axis=1)
     else:
@@ -247,6 +247,8 @@ def plot_history(history, path, title=None, size=None):
     colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(layers)))
     zeros = False
     for l, layer in enumerate(layers):
+        if np.isnan(grad_W[:, l]).all() and "type" in layer:  # pooling, dropout: no W
+            continue
         ax.plot(epoch, grad_W[:, l], marker=marker, markersize=3, color=colours[l],
                 label=f"layer {l + 1} ({layer['n_out']}×{layer['n_in']})")
         zeros |= _mark_zeros(ax, epoch, grad_W[:, l], colours[l], row=l)

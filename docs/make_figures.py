@@ -1,11 +1,12 @@
-"""Regenerate every figure of the gradient-flow lab pages (docs/lab/*.md) into docs/figures/.
+"""Regenerate every figure of the lab pages and tutorials into docs/figures/.
 
     python docs/make_figures.py            # all figures (about half a minute)
     python docs/make_figures.py modes      # only the figures whose name contains "modes"
 
 Uses the installed package only: the same functions the `backprop-edu` commands call
-(backprop_edu.experiments, .memory, .slowdown, .plots, .cost_plots), and `backprop-edu train`
-itself for the training histories and the decision regions. Every run uses a fixed seed, so the numbers in
+(backprop_edu.experiments, .memory, .slowdown, .plots, .cost_plots, .gradient_figures),
+and the commands themselves for the training histories, the decision regions, the saliency
+maps and the adversarial digits. Every run uses a fixed seed, so the numbers in
 the pages come out the same on every machine; only the timings of `modes` vary.
 """
 
@@ -98,6 +99,32 @@ def graphs():
                os.path.join(FIGURES, "graph-residual.png"))
 
 
+def input_gradient():
+    """backprop-edu saliency and backprop-edu adversarial (tutorial 7), each training the
+    default digits classifier first."""
+    from backprop_edu.cli import main
+
+    main(["saliency", "--quiet", "-o", os.path.join(FIGURES, "saliency.png")],
+         standalone_mode=False)
+    main(["adversarial", "--quiet", "-o", os.path.join(FIGURES, "fgsm.png"), "--examples",
+          os.path.join(FIGURES, "fgsm-examples.png")], standalone_mode=False)
+
+
+def routing():
+    """plot_routing on the small network of tutorial 7: max-pooling, dropout, average-pooling."""
+    import numpy as np
+
+    from backprop_edu import AvgPool, Dense, Dropout, MaxPool, Network
+    from backprop_edu.gradient_figures import plot_routing
+
+    rng = np.random.default_rng(0)
+    net = Network([Dense(4, 8, activation="relu", rng=1), MaxPool(2),
+                   Dense(4, 6, activation="tanh", rng=2), Dropout(0.5, rng=3), AvgPool(2),
+                   Dense(3, 3, activation="identity", rng=4)], loss="softmax_cross_entropy")
+    plot_routing(net, rng.standard_normal((12, 4)), np.arange(12) % 3,
+                 os.path.join(FIGURES, "routing.png"))
+
+
 def memory():
     """backprop-edu memory (layers 64,256×8,10, batch 256, float64; k = 3 = √9)."""
     result = memory_experiment([64] + [256] * 8 + [10], batch_size=256)
@@ -126,7 +153,7 @@ def slowdown():
 def main(only=""):
     os.makedirs(FIGURES, exist_ok=True)
     for make in (vanishing, vanishing_std_1, highway, float16, modes, stability, bptt, training,
-                 graphs, memory, health, slowdown):
+                 graphs, input_gradient, routing, memory, health, slowdown):
         if only in make.__name__:
             make()
             print(f"{make.__name__}: done")

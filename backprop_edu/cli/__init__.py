@@ -91,6 +91,11 @@ from backprop_edu.cli.stability import stability  # noqa: E402
 
 main.add_command(stability)
 
+from backprop_edu.cli.adversarial import adversarial, saliency  # noqa: E402
+
+main.add_command(saliency)
+main.add_command(adversarial)
+
 from backprop_edu.cli.costs import memory, slowdown  # noqa: E402
 
 main.add_command(memory)

@@ -1,6 +1,8 @@
 """What the commands' options accept: every check of a value on the command line, in one place.
 
     parse_layers          --layers 64,32,10 -> [64, 32, 10]
+    parse_layers_with_pooling
+                          --layers 64,64,maxpool2,10 -> [64, 64, 'maxpool2', 10]
     parse_number          --y 1/2 -> 0.5: a finite number, fractions allowed
     parse_numbers         --x 2,-1 -> (2.0, -1.0): so many comma-separated numbers
     comma_list(known)     --activations sigmoid,relu -> ['sigmoid', 'relu'], each one known
@@ -27,6 +29,7 @@ What is left out: the options themselves, which each command declares with its o
 import json
 import math
 import os
+import re
 import tempfile
 from fractions import Fraction
 
@@ -58,27 +61,45 @@ class FiniteFloatRange(click.FloatRange):
         return f"{self.min}{low}x{high}{self.max}"
 
 
-def parse_layers(ctx, param, value):
-    """'64,32,10' -> [64, 32, 10]: every width, input to output."""
+POOLING = re.compile(r"(maxpool|avgpool)[0-9]+")  # a pooling layer in --layers: maxpool2, ...
+
+
+def parse_layers(ctx, param, value, pooling=False):
+    """'64,32,10' -> [64, 32, 10]: every width, input to output. With pooling=True, also
+    'maxpoolK' / 'avgpoolK' between the widths: '64,64,maxpool2,10' -> [64, 64, 'maxpool2', 10]."""
     if value is None:
         return None
     example = "e.g. --layers 64,32,10 (input width, hidden widths, output width)"
+    if pooling:
+        example = ("e.g. --layers 64,32,10 or 64,64,maxpool2,10 (input width, hidden widths "
+                   "with maxpoolK or avgpoolK between them, output width)")
     parts = [part.strip() for part in value.split(",")]
     if any(part == "" for part in parts):
         raise click.BadParameter(f"{value!r} has an empty width; list positive integers "
                                  f"separated by commas, {example}")
+    pools = [pooling and POOLING.fullmatch(part.lower()) is not None for part in parts]
     try:
-        widths = [int(part) for part in parts]
+        widths = [part.lower() if pool else int(part) for part, pool in zip(parts, pools)]
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a list of integers; {example}") from None
-    if len(widths) < 2:
+        what = "integers and pooling layers" if pooling else "integers"
+        raise click.BadParameter(f"{value!r} is not a list of {what}; {example}") from None
+    if len(widths) - sum(pools) < 2:
         raise click.BadParameter(f"{value!r} has one width; a network needs at least an input "
                                  f"and an output width, {example}")
-    bad = [w for w in widths if w <= 0]
+    if pools[0] or pools[-1]:
+        raise click.BadParameter(f"{value!r} starts or ends with a pooling layer; the first "
+                                 f"entry is the input width and the last the output width, "
+                                 f"{example}")
+    bad = [w for w, pool in zip(widths, pools) if not pool and w <= 0]
     if bad:
         raise click.BadParameter(f"{value!r} has the width {bad[0]}; every width must be a "
                                  f"positive integer, {example}")
     return widths
+
+
+def parse_layers_with_pooling(ctx, param, value):
+    """parse_layers, with pooling layers: '64,64,maxpool2,10' -> [64, 64, 'maxpool2', 10]."""
+    return parse_layers(ctx, param, value, pooling=True)
 
 
 def parse_number(text, option):

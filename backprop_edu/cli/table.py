@@ -27,7 +27,8 @@ def number(value):
 
 
 class Table:
-    """The per-epoch table: fixed columns, then ‖∇W_l‖ of every layer, named by index and shape."""
+    """The per-epoch table: fixed columns, then ‖∇W_l‖ of every layer that has a W (pooling
+    and dropout have none), named by index and shape."""
 
     def __init__(self, net, accuracy, validation, clipping=False, health=False):
         self.columns = ["epoch", "train loss"]
@@ -38,8 +39,8 @@ class Table:
             if accuracy:
                 self.columns.append("val acc")
         self.n_fixed = len(self.columns)
-        self.columns += [f"‖∇W{l}‖ {layer.n_out}×{layer.n_in}"
-                         for l, layer in enumerate(net.layers, start=1)]
+        self.columns += [f"‖∇W{l}‖ {layer.n_out}×{layer.n_in}"  # pooling, dropout: no W
+                         for l, layer in enumerate(net.layers, start=1) if "W" in layer.params]
         if clipping:  # train --clip-norm: the global norm before clipping, and how often
             self.columns += ["‖g‖ before clip", "clipped"]
         self.health = []  # train --health: (record key, layer index) of each health column
@@ -68,7 +69,7 @@ class Table:
             values.append(number(record["val_loss"]))
             if self.accuracy:
                 values.append(f"{record['val_accuracy']:.4f}")
-        values += [f"{norm:.3e}" for norm in record["grad_W_norm"]]
+        values += [f"{norm:.3e}" for norm in record["grad_W_norm"] if norm is not None]
         if self.clipping:
             values += [f"{record['grad_norm_before_clip']:.3e}", str(record["clipped_steps"])]
         for key, l in self.health:
