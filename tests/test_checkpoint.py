@@ -214,3 +214,25 @@ def test_an_interval_outside_1_to_the_depth_is_refused_in_one_line(every, error)
     with pytest.raises(error, match=r"checkpoint_every must .*6") as caught:
         Network(mixed_layers(), "softmax_cross_entropy", checkpoint_every=every)
     assert "\n" not in str(caught.value)
+
+
+def test_the_packages_dropout_and_pooling_follow_the_checkpointing_hooks():
+    """Dropout keeps its generator as ``rng``: a checkpointed network draws the same masks and
+    trains bit for bit like the plain one; MaxPool and AvgPool keep what they keep."""
+    from backprop_edu import AvgPool, Dropout, MaxPool
+
+    X, y = data(m=30, n=4)
+    layers = [Dense(4, 8, rng=1), MaxPool(2), Dense(4, 6, activation="tanh", rng=2),
+              Dropout(0.5, rng=3), AvgPool(2), Dense(3, 3, activation="identity", rng=4)]
+    for every in (1, 2, 4):
+        plain, checkpointed = both(layers, every=every)
+        optimizers = SGD(plain, lr=0.1), SGD(checkpointed, lr=0.1)
+        for _ in range(3):
+            plain.forward(X)
+            checkpointed.forward(X)
+            assert plain.backward(y, input_gradient=True) == checkpointed.backward(
+                y, input_gradient=True)
+            assert_same_gradients(plain, checkpointed)
+            assert np.array_equal(plain.layers[3].mask, checkpointed.layers[3].mask)
+            for optimizer in optimizers:
+                optimizer.step()
