@@ -22,6 +22,8 @@ import os
 from backprop_edu.files import atomic_file
 
 WHAT = "a training history (the JSON file of docs/history.md)"
+PER_LAYER = ("grad_W_norm", "grad_b_norm", "delta_norm",             # one value per layer
+             "dead_fraction", "saturated_fraction", "update_ratio")  # (grad_W_norm required)
 
 # -- writing -------------------------------------------------------------------
 
@@ -137,11 +139,16 @@ def check_history(history, name="the history"):
         for key in ("epoch", "train_loss", "grad_W_norm"):
             if key not in epoch:
                 raise ValueError(f"{where} epochs[{i}] has no {key!r}")
-        norms = epoch["grad_W_norm"]
-        if not isinstance(norms, list) or len(norms) != len(layers):
-            raise ValueError(f"{where} epochs[{i}]['grad_W_norm'] must list one number per "
-                             f"layer ({len(layers)}), got {norms!r:.60}")
-        values = [epoch["epoch"], epoch["train_loss"], *norms]
+        values = [epoch["epoch"], epoch["train_loss"]]
+        for key in PER_LAYER:
+            if key not in epoch and key != "grad_W_norm":  # older histories lack some
+                continue
+            per_layer = epoch[key]
+            if not isinstance(per_layer, list) or len(per_layer) != len(layers):
+                raise ValueError(f"{where} epochs[{i}][{key!r}] must list one number per layer "
+                                 f"({len(layers)}; null where it has none), got "
+                                 f"{per_layer!r:.60}")
+            values += per_layer
         values += [epoch.get(k) for k in ("val_loss", "train_accuracy", "val_accuracy")]
         if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
                    for v in values):

@@ -4,9 +4,9 @@
     python docs/make_figures.py modes      # only the figures whose name contains "modes"
 
 Uses the installed package only: the same functions the `backprop-edu` commands call
-(backprop_edu.experiments, backprop_edu.plots, backprop_edu.gradient_figures), and the
-commands themselves for the training history, the decision regions, the saliency maps and
-the adversarial digits. Every run uses a fixed seed, so the numbers in
+(backprop_edu.experiments, .memory, .slowdown, .plots, .cost_plots, .gradient_figures),
+and the commands themselves for the training histories, the decision regions, the saliency
+maps and the adversarial digits. Every run uses a fixed seed, so the numbers in
 the pages come out the same on every machine; only the timings of `modes` vary.
 """
 
@@ -15,8 +15,11 @@ import os
 import sys
 import tempfile
 
+from backprop_edu.cost_plots import plot_memory, plot_slowdown
 from backprop_edu.experiments import modes_experiment, vanishing_experiment
+from backprop_edu.memory import memory_experiment
 from backprop_edu.plots import plot_history, plot_modes, plot_vanishing
+from backprop_edu.slowdown import slowdown_experiment
 from backprop_edu.stability import recurrent_experiment, stability_experiment
 from backprop_edu.stability_plots import plot_recurrent, plot_stability
 
@@ -122,10 +125,35 @@ def routing():
                  os.path.join(FIGURES, "routing.png"))
 
 
+def memory():
+    """backprop-edu memory (layers 64,256×8,10, batch 256, float64; k = 3 = √9)."""
+    result = memory_experiment([64] + [256] * 8 + [10], batch_size=256)
+    plot_memory(result, os.path.join(FIGURES, "memory.png"))
+
+
+def health():
+    """backprop-edu train --layers 64,64,64,10 --lr 1 --epochs 10 --health --history ...,
+    then its figure (backprop-edu plot): a learning rate that kills a layer's ReLU units."""
+    from backprop_edu.cli import main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        history = os.path.join(tmp, "run.json")
+        main(["train", "--layers", "64,64,64,10", "--lr", "1", "--epochs", "10", "--quiet",
+              "--history", history], standalone_mode=False)
+        with open(history, encoding="utf-8") as f:
+            plot_history(json.load(f), os.path.join(FIGURES, "health.png"),
+                         title="digits, 64-64-64-10 ReLU, SGD lr=1: layer 2's units die")
+
+
+def slowdown():
+    """backprop-edu slowdown (300 epochs, η = 0.15 for the neuron, 1 for the network)."""
+    plot_slowdown(slowdown_experiment(), os.path.join(FIGURES, "slowdown.png"))
+
+
 def main(only=""):
     os.makedirs(FIGURES, exist_ok=True)
     for make in (vanishing, vanishing_std_1, residual, float16, modes, stability, bptt, training,
-                 graphs, input_gradient, routing):
+                 graphs, input_gradient, routing, memory, health, slowdown):
         if only in make.__name__:
             make()
             print(f"{make.__name__}: done")

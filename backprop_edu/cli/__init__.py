@@ -96,6 +96,11 @@ from backprop_edu.cli.adversarial import adversarial, saliency  # noqa: E402
 main.add_command(saliency)
 main.add_command(adversarial)
 
+from backprop_edu.cli.costs import memory, slowdown  # noqa: E402
+
+main.add_command(memory)
+main.add_command(slowdown)
+
 from backprop_edu.cli.example import example  # noqa: E402
 from backprop_edu.cli.graph import graph  # noqa: E402
 

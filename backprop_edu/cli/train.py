@@ -27,6 +27,7 @@ from backprop_edu.checks import CLIPPING
 from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, figure_path,
                                       output_path, parse_layers_with_pooling)
 from backprop_edu.cli.table import Progress, Table, number
+from backprop_edu.health import verdicts
 from backprop_edu.history import HistoryWriter
 from backprop_edu.init import INITS
 from backprop_edu.losses import LOSSES
@@ -139,11 +140,15 @@ def training_bytes(widths, dtype, optimizer, batch_size, m):
               callback=figure_path,
               help="For 2-D data: draw the decision regions after training to this image "
                    "(.png/.svg/.pdf). [default: not drawn]")
+@click.option("--health", is_flag=True, default=False,
+              help="Add each layer's health to the table (dead ReLU units, saturated "
+                   "sigmoid/tanh units, ‖ΔW_l‖/‖W_l‖ per step) and print a verdict per layer "
+                   "at the end. The history holds them either way. [default: off]")
 @click.option("--quiet", "-q", is_flag=True, default=False,
               help="Print only the final result: no table, no progress bar. [default: off]")
 def train(data, target, task, widths, activation, output_activation, loss, init, dropout,
           residual, optimizer, lr, momentum, weight_decay, clip_norm, batch_size, epochs,
-          val_split, seed, dtype, history, save, plot_boundary, quiet):
+          val_split, seed, dtype, history, save, plot_boundary, health, quiet):
     """Train a network and print, every epoch, its losses and each layer's ‖∇W_l‖.
 
     \b
@@ -153,6 +158,7 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
       backprop-edu train --data moons --layers 2,16,16,2 --plot-boundary moons.png
       backprop-edu train --data my.csv --target label --layers 4,16,3 --save model.npz
       backprop-edu train --layers 64,64,maxpool2,10 --dropout 0.2 --save pooled.npz
+      backprop-edu train --layers 64,64,64,10 --lr 1 --health   # ReLU units die
       backprop-edu train --data mnist --layers 784,30,10 --activation sigmoid
           --output-activation sigmoid --loss half_mse --lr 3 --batch-size 10 --epochs 30
 
@@ -213,7 +219,7 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
               "momentum": momentum, "weight_decay": weight_decay, "clip_norm": clip_norm,
               "batch_size": batch_size, "epochs": epochs, "val_split": val_split, "seed": seed,
               "dtype": dtype, "history": history, "save": save, "plot_boundary": plot_boundary,
-              "quiet": quiet}
+              "health": health, "quiet": quiet}
     metadata["config"] = config
     try:
         net = build_network(widths, activation, output_activation, init=init, loss=loss,
@@ -233,7 +239,8 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
 
     writer = HistoryWriter(history, config, net) if history is not None else None
     validation = len(val_rows) > 0
-    table = Table(net, classification, validation, clipping=clip_norm is not None)
+    table = Table(net, classification, validation, clipping=clip_norm is not None,
+                  health=health)
     if not quiet:
         output = "" if output_activation == "identity" else f", {output_activation} output"
         clipped = f", gradients clipped to norm {clip_norm:g}" if clip_norm is not None else ""
@@ -303,6 +310,10 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
     outputs = (("history", history), ("model", save), ("decision regions", plot_boundary))
     written = [f"{what} {path}" for what, path in outputs if path]
     epochs_done = f"{record['epoch']} epoch{'s' if record['epoch'] > 1 else ''}"
+    if health:  # one line per layer, from the last epoch's statistics
+        click.echo(f"health in epoch {record['epoch']}:")
+        for line in verdicts(record):
+            click.echo(f"  {line}")
     click.echo(f"after {epochs_done}: {', '.join(summary)}"
                + (f"; wrote {', '.join(written)}" if written else ""))
 
