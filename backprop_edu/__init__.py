@@ -5,8 +5,11 @@
                    Dense(2, 1, activation="identity")], loss="half_mse")
 
 See docs/equations.md for the map from every equation to the line that computes it.
+Data: ``datasets.load("digits")`` (or "moons", ..., or a CSV file). The way out to
+PyTorch: ``net.to_torch()``, ``Network.from_torch(module)``, ``loss_to_torch(net.loss)``.
 """
 
+from backprop_edu import datasets
 from backprop_edu.builder import build_network
 from backprop_edu.gradcheck import gradcheck
 from backprop_edu.layers import Dense
@@ -15,8 +18,10 @@ from backprop_edu.optim import SGD, Adam, Momentum
 from backprop_edu.residual import Residual
 from backprop_edu.routing import AvgPool, Dropout, MaxPool
 from backprop_edu.tied import TiedDense
+from backprop_edu.torch_bridge import loss_to_torch
 
 __version__ = "0.1.0"
 
 __all__ = ["Network", "Dense", "Residual", "TiedDense", "MaxPool", "AvgPool", "Dropout",
-           "build_network", "SGD", "Momentum", "Adam", "gradcheck", "__version__"]
+           "build_network", "SGD", "Momentum", "Adam", "gradcheck", "datasets", "loss_to_torch",
+           "__version__"]

@@ -7,6 +7,8 @@ or real values for regression.
 
     digits    1797 real 8×8 handwritten digits, 64 features, 10 classes
               (UCI optical digits, test part; shipped as datasets/digits.csv)
+    iris      150 real iris flowers, 4 measurements, 3 species
+              (Fisher 1936; shipped as datasets/iris.csv)
     xor       400 points, 2 features, 2 classes: four noisy corners
     moons     400 points, 2 features, 2 classes: two interleaved half circles
     circles   400 points, 2 features, 2 classes: a ring around a disc
@@ -27,6 +29,7 @@ A user's CSV has a header row, numeric feature columns, and one target
 column (any values: class names, or real numbers for regression). Every way a
 file can be malformed gets a one-line ValueError naming the line and column; a bad
 argument gets an errors.ParameterError naming the parameter (target, task, val_split).
+``write_csv`` writes any data set in that form (the target column last).
 
 Also here, as building blocks: the validation split and standardisation,
 (x − mean) / std; preparation.py puts them together for training and for a saved
@@ -118,12 +121,14 @@ GENERATORS = {"xor": make_xor, "moons": make_moons, "circles": make_circles,
 
 DESCRIPTIONS = {
     "digits": "8×8 handwritten digits, pixels 0..16 (UCI, Alpaydin & Kaynak 1998, CC BY 4.0)",
+    "iris": "iris flowers: sepal and petal length and width in cm, 3 species (Fisher 1936)",
     "xor": "four noisy corners; class 1 where exactly one coordinate is positive",
     "moons": "two interleaved half circles",
     "circles": "a ring around a smaller ring",
     "spirals": "three interleaved spiral arms",
 }
 SHIPPED = tuple(DESCRIPTIONS)
+FILES = {"digits": ("digits.csv", "label"), "iris": ("iris.csv", "species")}  # (file, target)
 BY_NAME = SHIPPED + mnist.NAMES  # every data set --data knows by name
 # Data sets whose features share one scale already (pixels in [0, 1], as in Nielsen's book):
 # they are not standardised, since a pixel that is almost always blank would get a tiny
@@ -285,8 +290,8 @@ def load_csv(path, target, task="classification", name=None):
 
 
 def load(data, target=None, task="classification", split=None, dtype=np.float64):
-    """A data set by name (digits, xor, moons, circles, spirals, mnist, fashion-mnist), or a CSV
-    file by path.
+    """A data set by name (digits, iris, xor, moons, circles, spirals, mnist, fashion-mnist),
+    or a CSV file by path.
 
     split: for mnist and fashion-mnist, "train" (the default) or "test".
     dtype: of X for mnist and fashion-mnist, made in it directly (float32 data is never a
@@ -301,14 +306,29 @@ def load(data, target=None, task="classification", split=None, dtype=np.float64)
     check_no_split(data, split)
     if data in SHIPPED:
         check_shipped(data, target, task)
-        if data == "digits":
-            return load_csv(DATA_DIR / "digits.csv", "label", name="digits")
+        if data in FILES:
+            file, column = FILES[data]
+            return load_csv(DATA_DIR / file, column, name=data)
         return generated(data)
     if not Path(data).exists() and not data.lower().endswith(".csv") and "/" not in data:
         raise ValueError(
             f"unknown data set {data!r}: expected one of {', '.join(BY_NAME)}, "
             "or the path of a CSV file")
     return load_csv(data, target, task)
+
+
+def write_csv(dataset, file):
+    """Write ``dataset`` to the open text file ``file`` as the CSV that load_csv reads: a header
+    row (the features, then the target), one row per sample, classes by their names, numbers
+    written so that they read back exactly (5.1, 16, 0.30000000000000004)."""
+    def cell(value):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+    writer = csv.writer(file, lineterminator="\n")
+    writer.writerow([*dataset.features, dataset.target])
+    for x, y in zip(dataset.X.tolist(), dataset.y.tolist()):
+        label = dataset.classes[y] if dataset.task == "classification" else cell(y)
+        writer.writerow([*map(cell, x), label])
 
 
 def check_no_split(data, split):

@@ -3,7 +3,8 @@
     vanishing_experiment(depth=12, width=64, ...)   ‖δ^(l)‖ and ‖∇W_l‖ at every layer, for each
                                                      activation × initialisation (× residual, dtype)
     modes_experiment(max_params=20000, ...)          the full gradient by forward mode (n JVPs)
-                                                     and by reverse mode (one backward), timed
+                                                     and by reverse mode (one backward), timed,
+                                                     and the multiply-adds each needs
 
 Both return dicts of lists and floats (JSON-ready: json.dump works on them as
 they are), which ``plots.py`` draws and the CLI prints. From a notebook:
@@ -63,8 +64,8 @@ def gaussian_batch(batch_size, seed=0, n_features=GAUSSIAN_FEATURES, n_classes=G
 
 def dataset_batch(name, batch_size, seed=0):
     """batch_size samples (a seeded random choice) of a classification dataset known by name
-    (backprop_edu.datasets: digits, xor, moons, circles, spirals, each feature standardised;
-    mnist, fashion-mnist from their train part, pixels in [0, 1] as in training);
+    (backprop_edu.datasets: digits, iris, xor, moons, circles, spirals, each feature
+    standardised; mnist, fashion-mnist from their train part, pixels in [0, 1] as in training);
     or Gaussian inputs for name="gaussian". Returns (X, y, n_classes)."""
     if name == "gaussian":
         return gaussian_batch(batch_size, seed)
@@ -160,7 +161,7 @@ def vanishing_experiment(depth=12, width=64, activations=("sigmoid", "tanh", "re
     "dtype", "loss", "delta_norm", "grad_W_norm", "grad_W_zero_fraction",
     "delta_ratio", "grad_W_ratio", ["float64"], ["trained"]}, ...]}. Lists run
     over l = 1..L; the ratios are layer 1's value over layer L's (None where a
-    run overflowed to inf or nan).
+    run overflowed to inf or nan); "trained" has its own ratios.
     """
     activations = _split(activations, [a for a in ACTIVATIONS if a != "identity"], "activation")
     inits = _split(inits, INITS, "init")
@@ -192,8 +193,10 @@ def vanishing_experiment(depth=12, width=64, activations=("sigmoid", "tanh", "re
                               "dtype": dtype, **run(dtype)}
                     if dtype != "float64":
                         config["float64"] = run("float64")
-                config["delta_ratio"] = _ratio(config["delta_norm"])
-                config["grad_W_ratio"] = _ratio(config["grad_W_norm"])
+                for measured in (config, config.get("trained")):
+                    if measured is not None:
+                        measured["delta_ratio"] = _ratio(measured["delta_norm"])
+                        measured["grad_W_ratio"] = _ratio(measured["grad_W_norm"])
                 configs.append(config)
     settings = {"depth": depth, "width": width, "layers": depth + 1, "data": data,
                 "n_features": X.shape[1], "n_classes": n_classes, "batch_size": batch_size,
@@ -245,6 +248,29 @@ def widths_for(max_params, n_in, n_out, points=6, min_params=100):
     return widths, [count(w) for w in widths]
 
 
+def multiply_adds(net, m):
+    """The multiply-adds of the matrix products each mode runs for the full gradient, batch m.
+
+    With P_l = n_l × n_{l−1} the weights of layer l and P = Σ_l P_l:
+
+    reverse   m P (forward, W_l h_{l−1}) + m P (BP3, Δ_l H_{l−1}ᵀ)
+              + m (P − P_1) (the hand-down W_lᵀ δ^(l), not below layer 1)      = m (3P − P_1)
+    forward   m P (the forward pass), then for each of layer l's P_l + n_l directions
+              the push W_u ḣ through every layer u above it (m P_u each) and
+              J̇ = ⟨∇_{h_L} J, ḣ_L⟩ (m n_L)
+                                              = m P + Σ_l (P_l + n_l) m (Σ_{u>l} P_u + n_L)
+
+    The count does not depend on the machine, so it shows the factor n that the
+    times (which jump on a shared machine) only approximate. Returns (forward, reverse).
+    """
+    P = [layer.W.size for layer in net.layers]
+    n_L = net.layers[-1].n_out
+    reverse = m * (3 * sum(P) - P[0])
+    forward = m * sum(P) + sum((P[l] + layer.n_out) * m * (sum(P[l + 1:]) + n_L)
+                               for l, layer in enumerate(net.layers))
+    return forward, reverse
+
+
 def modes_experiment(max_params=20000, batch_size=16, seed=0, points=6, n_in=10, n_out=10,
                      activation="tanh"):
     """The full gradient ∇_θ J of networks n_in → w → w → n_out (growing w), both ways.
@@ -255,8 +281,10 @@ def modes_experiment(max_params=20000, batch_size=16, seed=0, points=6, n_in=10,
     absolute difference between the two gradients.
 
     Returns {"settings": {...}, "rows": [{"n_params", "width", "forward_seconds",
-    "reverse_seconds", "ratio", "max_abs_difference"}, ...]}; ratio is
-    forward_seconds / reverse_seconds.
+    "reverse_seconds", "ratio", "forward_multiply_adds", "reverse_multiply_adds",
+    "max_abs_difference"}, ...]}; width is w, the units of each of the two hidden
+    layers; ratio is forward_seconds / reverse_seconds; the multiply-adds are the
+    count of ``multiply_adds``, which does not depend on the machine.
     """
     if isinstance(max_params, bool) or not isinstance(max_params, (int, np.integer)):
         raise ValueError(f"max_params must be a whole number, got {max_params!r}")
@@ -280,9 +308,12 @@ def modes_experiment(max_params=20000, batch_size=16, seed=0, points=6, n_in=10,
                          for (gW_f, gb_f), (gW_r, gb_r) in zip(forward_grads, reverse_grads))
         forward_seconds = _best_time(lambda: gradient_by_forward_mode(net, X, y), max_repeats=3)
         reverse_seconds = _best_time(lambda: gradient_by_reverse_mode(net, X, y))
+        forward_madds, reverse_madds = multiply_adds(net, batch_size)
         rows.append({"n_params": count_parameters(net), "width": width,
                      "forward_seconds": forward_seconds, "reverse_seconds": reverse_seconds,
                      "ratio": forward_seconds / reverse_seconds,
+                     "forward_multiply_adds": forward_madds,
+                     "reverse_multiply_adds": reverse_madds,
                      "max_abs_difference": float(difference)})
     settings = {"max_params": max_params, "batch_size": batch_size, "seed": seed,
                 "n_in": n_in, "n_out": n_out, "activation": activation,

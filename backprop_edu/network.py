@@ -194,3 +194,21 @@ class Network:
         """
         built, loss, metadata = saving.load(path, layers)
         return cls(built, loss=loss, metadata=metadata)
+
+    # -- the way out to PyTorch (torch_bridge.py; PyTorch is optional) -------------
+
+    def to_torch(self, logits=False):
+        """This network as a torch.nn.Sequential: Linear and activation modules (a Residual
+        block as torch_modules.ResidualBlock) holding a copy of the same W, b, in the same
+        dtype. With torch_bridge.loss_to_torch(net.loss) PyTorch computes the same J and
+        gradients. logits=True (binary_cross_entropy): without the output's sigmoid.
+        Needs PyTorch: pip install "backprop-edu[torch]"."""
+        from backprop_edu.torch_bridge import to_torch
+        return to_torch(self, logits)
+
+    @classmethod
+    def from_torch(cls, module, loss="half_mse", metadata=None):
+        """The network of a torch.nn.Sequential of Linear and activation modules (weights
+        copied, dtype kept), e.g. Network.from_torch(torch_net, loss="softmax_cross_entropy")."""
+        from backprop_edu.torch_bridge import layers_from_torch
+        return cls(layers_from_torch(module), loss=loss, metadata=metadata)

@@ -382,11 +382,11 @@ def plot_vanishing(result, path, title=None, size=None):
     plt = _pyplot()
     fig, axes = plt.subplots(rows, columns, squeeze=False, layout="constrained",
                              figsize=_figsize(size, (5.2 * columns, 4.2 * rows + 0.8)))
-    palette = plt.get_cmap("tab10").colors
     pairs = []  # (activation, init) in order of appearance: one colour each
     for config in configs:
         if (config["activation"], config["init"]) not in pairs:
             pairs.append((config["activation"], config["init"]))
+    colours = _vanishing_colours(pairs, plt)
     layers = np.arange(1, len(configs[0]["delta_norm"]) + 1)
 
     zeros = False
@@ -394,7 +394,7 @@ def plot_vanishing(result, path, title=None, size=None):
         when = "at initialisation" if row == 0 else f"after {settings.get('steps', '?')} SGD steps"
         for config in configs:
             data = config if row == 0 else config["trained"]
-            colour = palette[pairs.index((config["activation"], config["init"])) % 10]
+            colour = colours[config["activation"], config["init"]]
             style = "--" if config["residual"] else "-"
             label = _label(config)
             for ax, key in zip(axes[row], ("delta_norm", "grad_W_norm")):
@@ -428,8 +428,9 @@ def plot_vanishing(result, path, title=None, size=None):
             ax.set_xlabel("layer $l$ (1 = first hidden layer, L = output layer)")
             ax.set_xticks(layers if len(layers) <= 16 else layers[::max(1, len(layers) // 10)])
     handles, labels = axes[0][0].get_legend_handles_labels()
-    with_residual = any(config["residual"] for config in configs)
-    ncol = min(len(pairs), 5) if with_residual else min(len(labels), 4)  # columns fill first
+    activations = list(dict.fromkeys(activation for activation, _ in pairs))
+    # the legend fills column by column: one column per activation (per init for a single one)
+    ncol = len(activations) if len(activations) > 1 else len(pairs)
     if zeros:
         handles.append(axes[0][0].plot([], [], "v", color="grey")[0])
         labels.append(ZERO_MARK)
@@ -437,10 +438,27 @@ def plot_vanishing(result, path, title=None, size=None):
     default = (f"Gradient flow through {settings.get('depth', '?')} hidden layers of "
                f"{settings.get('width', '?')} units ({settings.get('data', '?')} data, "
                f"batch of {settings.get('batch_size', '?')}")
-    if any(config["init"] == "normal" for config in configs) and "normal_std" in settings:
-        default += f"; normal init N(0, {settings['normal_std']:g}²)"
-    fig.suptitle(title or default + ")")
+    inits = {"normal": f"normal N(0, {settings.get('normal_std', 0.1):g}²)",
+             "xavier": "xavier N(0, 2/(n_in + n_out))", "he": "he N(0, 2/n_in)"}
+    used = dict.fromkeys(init for _, init in pairs)
+    default += ")\ninitial weights W_l: " + ", ".join(inits.get(init, init) for init in used)
+    if any(config["residual"] for config in configs):
+        default += "; dashed: with residual blocks"
+    fig.suptitle(title or default)
     save_figure(fig, path)
+
+
+# one hue per activation, one shade per init (darkest first: normal, xavier, he)
+ACTIVATION_HUES = {"sigmoid": "Blues", "tanh": "Oranges", "relu": "Greens",
+                   "leaky_relu": "Purples", "softplus": "Greys", "identity": "Reds"}
+
+
+def _vanishing_colours(pairs, plt):
+    """{(activation, init): colour}: the activation picks the hue, the init the shade."""
+    inits = list(dict.fromkeys(init for _, init in pairs))
+    shades = np.linspace(0.95, 0.45, len(inits)) if len(inits) > 1 else [0.75]
+    return {(activation, init): plt.get_cmap(ACTIVATION_HUES.get(activation, "Greys"))(
+        shades[inits.index(init)]) for activation, init in pairs}
 
 
 def _label(config):
@@ -451,8 +469,9 @@ def _label(config):
 # -- forward mode against reverse mode ----------------------------------------
 
 def plot_modes(result, path, title=None, size=None):
-    """Seconds for the full gradient against the number of parameters n, log-log: forward mode
-    (n JVPs) beside reverse mode (one backward pass); and their ratio.
+    """The full gradient ∇_θ J against the number of parameters n, log-log, forward mode (n JVPs)
+    beside reverse mode (one backward pass): the seconds measured, the multiply-adds counted
+    (which do not jump on a busy machine), and how many times more forward mode needs.
 
     result: what experiments.modes_experiment returns (or its JSON).
     """
@@ -463,33 +482,44 @@ def plot_modes(result, path, title=None, size=None):
     n = np.array([r["n_params"] for r in rows], dtype=float)
     forward = np.array([r["forward_seconds"] for r in rows])
     reverse = np.array([r["reverse_seconds"] for r in rows])
+    counted = "forward_multiply_adds" in rows[0]   # a JSON written before the count has none
     plt = _pyplot()
-    fig, (ax, ax_ratio) = plt.subplots(1, 2, figsize=_figsize(size, (11, 4.5)))
+    fig, axes = plt.subplots(1, 3 if counted else 2, figsize=_figsize(size, (15, 4.6)),
+                             layout="constrained")
+    forward_label, reverse_label = ("forward mode: n JVPs (one per parameter)",
+                                    "reverse mode: one backward pass (backprop)")
+    panels = [(axes[0], forward, reverse, "Time for the full gradient $\\nabla_\\theta J$",
+               "seconds (best of a few runs)")]
+    if counted:
+        panels.append((axes[1], np.array([r["forward_multiply_adds"] for r in rows], dtype=float),
+                       np.array([r["reverse_multiply_adds"] for r in rows], dtype=float),
+                       "Multiply-adds of the matrix products (counted)", "multiply-adds"))
+    for ax, forward_cost, reverse_cost, text, ylabel in panels:
+        ax.plot(n, forward_cost, "o-", color="C0", label=forward_label)
+        ax.plot(n, reverse_cost, "s-", color="C1", label=reverse_label)
+        ax.plot(n, reverse_cost[-1] * n / n[-1], ":", color="grey", label=r"$\propto n$ (guide)")
+        ax.set_xscale("log")
+        _log_axis(ax)
+        ax.set_title(text)
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize="small")
 
-    ax.plot(n, forward, "o-", label="forward mode: n JVPs (one per parameter)")
-    ax.plot(n, reverse, "s-", label="reverse mode: one backward pass (backprop)")
-    ax.plot(n, forward[-1] * (n / n[-1]) ** 2, ":", color="grey",
-            label=r"$\propto n^2$ (guide: $n$ passes of cost $\propto n$)")
-    ax.set_xscale("log")
-    _log_axis(ax)
-    ax.set_title("Time for the full gradient $\\nabla_\\theta J$")
-    ax.set_xlabel("number of parameters $n$")
-    ax.set_ylabel("seconds (best of a few runs)")
-    ax.legend(fontsize="small")
-
-    ax_ratio.plot(n, forward / reverse, "o-", color="C3", label="forward time / reverse time")
-    ax_ratio.plot(n, (forward / reverse)[-1] * n / n[-1], ":", color="grey",
-                  label=r"$\propto n$ (guide)")
+    ax_ratio = axes[-1]
+    ax_ratio.plot(n, forward / reverse, "o-", color="C3", label="seconds, measured")
+    if counted:
+        ax_ratio.plot(n, panels[1][1] / panels[1][2], "D-", color="C2",
+                      label="multiply-adds, counted")
     ax_ratio.set_xscale("log")
     _log_axis(ax_ratio)
-    ax_ratio.set_title("How many times slower forward mode is")
-    ax_ratio.set_xlabel("number of parameters $n$")
-    ax_ratio.set_ylabel("ratio of the times")
+    ax_ratio.set_title("How many times more forward mode needs")
+    ax_ratio.set_ylabel("forward / reverse")
     ax_ratio.legend(fontsize="small")
+    for ax in axes:
+        ax.set_xlabel("number of parameters $n$")
     settings = result.get("settings", {})
     default = "Forward vs reverse mode"
     if settings.get("architecture"):
-        default += f" on {settings['architecture']} networks, batch of {settings.get('batch_size')}"
+        default += (f" on {settings['architecture']} networks (w units in each hidden layer), "
+                    f"batch of {settings.get('batch_size')}")
     fig.suptitle(title or default)
-    fig.tight_layout()
     save_figure(fig, path)

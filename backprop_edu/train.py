@@ -48,22 +48,27 @@ from backprop_edu.clipping import check_max_norm, clip_grad_norm
 from backprop_edu.health import EpochHealth
 
 EVAL_CHUNK = 4096  # samples per forward pass when evaluating: memory O(chunk × width)
+DIVERGENCE_FACTOR = 1e6  # a loss above 1e6 × max(the first batch's loss, 1) has diverged
 
 
 class Diverged(ArithmeticError):
-    """The loss (or a gradient) became NaN or infinite: the steps were too large."""
+    """The loss (or a gradient) became NaN, infinite or huge: the steps were too large."""
 
-    def __init__(self, epoch, batch, n_batches, what, last_norms):
+    def __init__(self, epoch, batch, n_batches, what, last_norms, lr=None):
         self.epoch, self.batch, self.n_batches = epoch, batch, n_batches
         self.what = what              # e.g. "the loss became nan"
         self.last_norms = last_norms  # ‖∇W_l‖ of the last batch whose loss was finite, or None
+        self.lr = lr                  # the optimiser's learning rate, when it has one
         where = (f"the validation pass of epoch {epoch}" if batch is None
                  else f"epoch {epoch}, batch {batch} of {n_batches}")
         norms = ("none: the very first batch diverged" if last_norms is None else
                  ", ".join(f"layer {l}: {norm:.3g}" for l, norm in enumerate(last_norms, 1)
                            if norm is not None))
-        super().__init__(f"training diverged at {where}: {what}; "
-                         f"last finite gradient norms ‖∇W_l‖: {norms}")
+        self.description = (f"training diverged at {where}: {what}; "
+                            f"last finite gradient norms ‖∇W_l‖: {norms}")
+        hint = "" if lr is None else (f"; the steps were too large: try lr={lr / 10:.3g} or "
+                                      "smaller (10× smaller; more may be needed)")
+        super().__init__(self.description + hint)
 
 
 def targets_for(net, y):
@@ -122,6 +127,19 @@ def layer_norms(layer, column_norms):
     return norm_W, norm_b, norm_delta
 
 
+def divergence(J, limit, norms, what="the loss"):
+    """Why a batch has diverged, or None: ``what`` (a loss J) is not finite or is above
+    ``limit``, or a gradient norm ‖∇W_l‖ overflowed. Numbers are written to 3 digits."""
+    if not math.isfinite(J):
+        return f"{what} became {J}"
+    if limit is not None and J > limit:
+        return (f"{what} grew to {J:.3g}, above 1e6 × max(the first batch's loss, 1) "
+                f"= {limit:.3g}")
+    if not all(math.isfinite(norm_W) for norm_W, _, _ in norms if norm_W is not None):
+        return "a gradient norm overflowed to inf"
+    return None
+
+
 def mean_norms(sums, batches, last):
     """Each layer's sum of norms over the epoch's batches / batches; None where the layer
     has no such quantity (its ``last`` norm is None)."""
@@ -157,7 +175,8 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
     there are no labels or no validation data), grad_W_norm, grad_b_norm, delta_norm,
     dead_fraction, saturated_fraction, update_ratio (one value per layer, l = 1..L; None
     where it does not apply), seconds; with clip_norm also grad_norm_before_clip
-    (mean over the epoch's steps) and clipped_steps. Raises Diverged on a NaN/infinite loss.
+    (mean over the epoch's steps) and clipped_steps. Raises Diverged on a loss that is NaN,
+    infinite or above 1e6 × max(the first batch's loss, 1).
     """
     rng = np.random.default_rng(rng)
     layers = net.layers
@@ -177,6 +196,8 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
         parameters = net.parameters()  # each parameter once, a shared one too
     steps = 0
     last_norms = None
+    limit = None  # the largest loss that has not diverged, set by the first batch
+    lr = getattr(optimizer, "lr", None)
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
         rng.shuffle(order)
@@ -198,11 +219,11 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
                 J = net.backward(buf.targets)          # BP1..BP4; the layers now hold ∇W, ∇b, δ
 
                 norms = [layer_norms(layer, buf.column_norms) for layer in layers]
-                if not (math.isfinite(J) and all(math.isfinite(norm_W) for norm_W, _, _ in norms
-                                                 if norm_W is not None)):
-                    what = f"the loss became {J}" if not math.isfinite(J) else \
-                        "a gradient norm overflowed to inf"
-                    raise Diverged(epoch, k + 1, n_batches, what, last_norms)
+                if limit is None and math.isfinite(J):
+                    limit = DIVERGENCE_FACTOR * max(J, 1.0)  # from the first batch's loss
+                what = divergence(J, limit, norms)
+                if what is not None:
+                    raise Diverged(epoch, k + 1, n_batches, what, last_norms, lr)
                 for l, (norm_W, norm_b, norm_delta) in enumerate(norms):
                     sum_W[l] += norm_W or 0.0  # None: the layer has no W (nor b, nor δ)
                     sum_b[l] += norm_b or 0.0
@@ -232,9 +253,9 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
             val_loss = val_accuracy = None
             if X_val is not None and len(X_val):
                 val_loss, val_accuracy = evaluate(net, X_val, y_val)
-                if not math.isfinite(val_loss):
-                    raise Diverged(epoch, None, n_batches, f"the validation loss became {val_loss}",
-                                   last_norms)
+                what = divergence(val_loss, limit, [], "the validation loss")
+                if what is not None:
+                    raise Diverged(epoch, None, n_batches, what, last_norms, lr)
         record = {
             "epoch": epoch,
             "train_loss": loss_sum / seen,

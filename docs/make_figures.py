@@ -38,10 +38,10 @@ def vanishing_std_1():
                    title="Normal init N(0, 1): 12 hidden layers of 64 units")
 
 
-def highway():
+def residual():
     """backprop-edu vanishing --depth 30 --activations sigmoid --residual."""
     result = vanishing_experiment(depth=30, width=64, activations=["sigmoid"], residual=True)
-    plot_vanishing(result, os.path.join(FIGURES, "highway.png"))
+    plot_vanishing(result, os.path.join(FIGURES, "residual.png"))
 
 
 def float16():
@@ -152,7 +152,7 @@ def slowdown():
 
 def main(only=""):
     os.makedirs(FIGURES, exist_ok=True)
-    for make in (vanishing, vanishing_std_1, highway, float16, modes, stability, bptt, training,
+    for make in (vanishing, vanishing_std_1, residual, float16, modes, stability, bptt, training,
                  graphs, input_gradient, routing, memory, health, slowdown):
         if only in make.__name__:
             make()

@@ -99,7 +99,10 @@ def test_hint_shows_the_next_one_each_time_and_remembers(tmp_path):
     assert "Hint 3 of 3" in third.output and "last hint" in third.output
     assert "Hint 1 of 3" in run("hint", "avg_pool", "--number", "1", env=env).output
     assert "Hint 1 of 3" in run("hint", "avg_pool", "--reset", env=env).output
-    assert "Hint 2 of 3" in run("hint", "avg_pool", env=env).output
+    again = run("hint", "avg_pool", env=env)
+    assert "Hint 2 of 3" in again.stdout
+    assert f"remembered in {tmp_path / 'hints.json'}; --reset starts avg_pool over" in again.stderr
+    assert json.loads((tmp_path / "hints.json").read_text()) == {"avg_pool": 2}
     wrong = run("hint", "avg_pool", "--number", "9", env=env)
     assert wrong.exit_code != 0 and "hints 1 to 3" in wrong.output
 

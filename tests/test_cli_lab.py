@@ -90,7 +90,7 @@ def test_json_dash_prints_the_numbers_alone_and_notes_go_to_stderr(tmp_path):
 
 def test_vanishing_float16_reports_exact_zeros_next_to_float64():
     result = run("vanishing", "--depth", 12, "--activations", "sigmoid", "--init", "xavier",
-                 "--dtype", "float16")
+                 "--dtype", "float16", "--table")
     assert result.exit_code == 0, result.output
     assert "entries of ∇W_l exactly 0 in float16" in result.output
     assert "entries of ∇W_l exactly 0 in float64" in result.output
@@ -102,9 +102,30 @@ def test_vanishing_residual_runs_each_configuration_both_ways(tmp_path):
     result = run("vanishing", "--depth", 8, "--width", 16, "--activations", "sigmoid",
                  "--init", "xavier", "--residual", "--json", tmp_path / "r.json")
     assert result.exit_code == 0, result.output
-    plain, highway = json.loads((tmp_path / "r.json").read_text())["configs"]
-    assert highway["residual"] and not plain["residual"]
-    assert highway["delta_ratio"] > 100 * plain["delta_ratio"]
+    plain, residual = json.loads((tmp_path / "r.json").read_text())["configs"]
+    assert residual["residual"] and not plain["residual"]
+    assert residual["delta_ratio"] > 100 * plain["delta_ratio"]
+
+
+def test_vanishing_prints_a_summary_per_configuration_and_every_layer_with_table():
+    args = ["vanishing", "--depth", 30, "--activations", "sigmoid", "--residual"]
+    summary, table = run(*args), run(*args, "--table")
+    assert summary.exit_code == table.exit_code == 0
+    assert len(summary.output.splitlines()) < 15 < 60 < len(table.output.splitlines())
+    result = vanishing_experiment(depth=30, activations=["sigmoid"], residual=True)
+    rows = [line.split() for line in summary.output.splitlines()
+            if line.startswith("sigmoid / ")]
+    assert len(rows) == len(result["configs"]) == 6
+    for row, config in zip(rows, result["configs"]):   # layer 1, layer L, 1 / L, twice; loss J
+        numbers = row[-7:]
+        assert numbers == [f"{config['delta_norm'][0]:.2e}", f"{config['delta_norm'][-1]:.2e}",
+                           f"{config['delta_ratio']:.2e}", f"{config['grad_W_norm'][0]:.2e}",
+                           f"{config['grad_W_norm'][-1]:.2e}", f"{config['grad_W_ratio']:.2e}",
+                           f"{config['loss']:.3f}"]
+    assert "ln 10 = 2.30" in summary.output and "(every layer: --table)" in summary.output
+    assert "‖δ^(l)‖ at initialisation" in table.output and "   31  " in table.output
+    assert table.output.endswith(summary.output.split("\n", 3)[3].replace(
+        "(every layer: --table)\n", ""))
 
 
 @pytest.mark.parametrize("args,fragment", [
@@ -129,6 +150,12 @@ def test_modes_agree_and_print_the_ratio(tmp_path):
     assert "forward and reverse mode agree" in result.output
     assert all(row["max_abs_difference"] <= 1e-10 for row in rows)
     assert f"{rows[-1]['ratio']:.1f}" in result.output
+    assert "(w: the units of each of the two hidden layers)" in result.output
+    last = [line for line in result.output.splitlines()   # the largest network's row
+            if line.startswith(f"{rows[-1]['n_params']:>9}")][0].split()
+    assert last[:2] == [str(rows[-1]["n_params"]), str(rows[-1]["width"])]
+    assert last[5:7] == [f"{rows[-1]['forward_multiply_adds']:.2e}",
+                         f"{rows[-1]['reverse_multiply_adds']:.2e}"]
     assert (tmp_path / "m.png").is_file()
 
 

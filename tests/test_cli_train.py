@@ -3,8 +3,10 @@
 import importlib
 import json
 import os
+import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -119,11 +121,23 @@ def test_divergence_stops_with_exit_code_3_and_keeps_the_history(tmp_path):
                  "--save", tmp_path / "m.npz")
     assert result.exit_code == 3
     message = result.output.strip().splitlines()[-1]
-    assert "diverged at epoch" in message and "batch" in message and "smaller --lr" in message
+    assert "diverged at epoch" in message and "batch" in message
+    assert "try --lr 5 or smaller (10× smaller than --lr 50; more may be needed)" in message
     assert "layer 1:" in message and "Traceback" not in result.output
     epochs = json.loads(history.read_text())["epochs"]
     assert f"diverged at epoch {len(epochs) + 1}," in message
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_lr_10_diverges_with_exit_3_readable_numbers_and_a_10x_smaller_lr():
+    result = run("train", "--lr", "10")
+    assert result.exit_code == 3
+    message = result.stderr.strip()
+    assert message.startswith("Error: training diverged at epoch 1, batch ")
+    assert "the loss grew to" in message and "\n" not in message
+    assert "try --lr 1 or smaller (10× smaller than --lr 10; more may be needed)" in message
+    assert not re.search(r"\d{6}", result.output), result.output   # no long runs of digits
+    assert "Traceback" not in result.output
 
 
 # -- bad input ---------------------------------------------------------------------------
@@ -157,7 +171,7 @@ BAD_TRAIN = [
     (["--layers", "2,8,2"], "use --layers 64,...,10"),
     (["--activation", "swish"], "'identity', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'softplus'"),
     (["--optimizer", "rmsprop"], "'sgd', 'momentum', 'adam'"),
-    (["--data", "emnist"], "expected one of digits, xor, moons, circles, spirals"),
+    (["--data", "emnist"], "expected one of digits, iris, xor, moons, circles, spirals"),
     (["--lr", "0"], "'--lr': 0.0 is not in the range x>0."),
     (["--lr", "-0.1"], "-0.1 is not in the range x>0."),
     (["--batch-size", "0"], "'--batch-size': 0 is not in the range x>=1."),
@@ -174,7 +188,10 @@ BAD_TRAIN = [
     (["--weight-decay", "-1"], "'--weight-decay': -1.0 is not in the range x>=0."),
     (["--weight-decay", "inf"], "inf is not in the range x>=0 (a finite number)."),
     (["--seed", "-1"], "'--seed': -1 is not in the range x>=0."),
-    (["--layers", f"64,{10 ** 15},10"], "does not fit in this machine's memory"),
+    (["--layers", f"64,{10 ** 15},10"], "would need about 3.07e+10 GB of memory to train"),
+    (["--layers", "64,30000,30000,10"], "64,30000,30000,10 would need about 15.3 GB of memory "
+                                        "to train (902,280,010 parameters in float64"),
+    (["--layers", "64,40000,maxpool2,40000,10"], "(803,040,010 parameters in float64"),
     (["--target", "label"], "--target is only for a CSV"),
     (["--plot-boundary", "{dir}/b.png"], "needs 2-D classification data"),
     (["--data", "{dir}/missing.csv", "--target", "y"], "no such file"),
@@ -375,10 +392,28 @@ def test_float32_adam_and_no_validation_split():
 def test_datasets_lists_every_shipped_set_with_its_shape():
     result = run("datasets")
     assert result.exit_code == 0
-    rows = {line.split()[0]: line.split()[1:4] for line in result.output.splitlines()[1:6]}
-    assert rows == {"digits": ["1797", "64", "10"], "xor": ["400", "2", "2"],
-                    "moons": ["400", "2", "2"], "circles": ["400", "2", "2"],
-                    "spirals": ["600", "2", "3"]}
+    rows = {line.split()[0]: line.split()[1:4] for line in result.output.splitlines()[1:7]}
+    assert rows == {"digits": ["1797", "64", "10"], "iris": ["150", "4", "3"],
+                    "xor": ["400", "2", "2"], "moons": ["400", "2", "2"],
+                    "circles": ["400", "2", "2"], "spirals": ["600", "2", "3"]}
+
+
+def test_datasets_name_writes_the_csv_that_train_reads(tmp_path):
+    result = run("datasets", "iris", "-o", tmp_path / "my.csv")
+    assert result.exit_code == 0 and "wrote" in result.stderr
+    lines = (tmp_path / "my.csv").read_text().splitlines()
+    assert lines[0] == "sepal_length,sepal_width,petal_length,petal_width,species"
+    assert len(lines) == 151 and lines[-1] == "5.9,3,5.1,1.8,virginica"
+    assert run("datasets", "moons").stdout.splitlines()[0] == "x1,x2,label"   # to stdout
+    result = run("train", "--data", tmp_path / "my.csv", "--target", "species", "--layers",
+                 "4,16,3", "--epochs", "100", "--quiet")
+    assert result.exit_code == 0 and "validation accuracy 0.9000" in result.output
+    for args, expected in ((["-o", tmp_path / "x.csv"], "-o writes one data set: name it"),
+                           (["mnist"], "'mnist' is not one of 'digits', 'iris'")):
+        result = run("datasets", *args)
+        assert result.exit_code == 2 and expected in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "x.csv").exists()
 
 
 def test_every_train_option_has_help_with_a_default():
@@ -422,6 +457,60 @@ def test_ctrl_c_stops_a_real_run_cleanly_and_keeps_the_finished_epochs(tmp_path)
     kept = len(json.loads(history.read_text())["epochs"])
     assert kept >= 2 and f"interrupted after {kept} epochs" in err
     assert os.listdir(tmp_path) == ["run.json"]  # no model, no temporary file
+
+
+def test_ctrl_c_while_the_command_starts_prints_no_traceback(tmp_path):
+    """SIGINT to the real console script while it imports numpy and the package (seen in
+    /proc: numpy's compiled core is being loaded), and a little later: never a traceback.
+    (Earlier still, while Python itself starts, no program can catch it.)"""
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("needs /proc (Linux) to see when the command is importing numpy")
+    command = installed_command()
+    for extra_delay in (0.0, 0.05):
+        process = subprocess.Popen([command, "train", "--epochs", "1000", "--quiet"],
+                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        deadline = time.monotonic() + 30
+        while "numpy" not in Path(f"/proc/{process.pid}/maps").read_text():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.001)
+        time.sleep(extra_delay)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 130, (extra_delay, err)
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert err.startswith("interrupted")
+
+
+@pytest.mark.parametrize("how", ["KeyboardInterrupt", "ImportError, as numpy turns it",
+                                 "ImportError without Ctrl-C"])
+def test_the_console_script_catches_a_ctrl_c_during_its_imports(monkeypatch, capsys, how):
+    import backprop_edu_start
+
+    class Interrupted:   # an import finder at which the user presses Ctrl-C (a real SIGINT)
+        def find_spec(self, name, path=None, target=None):
+            if name != "backprop_edu.cli":
+                return None
+            if how == "ImportError without Ctrl-C":
+                raise ImportError("a broken installation")
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                if how == "KeyboardInterrupt":
+                    raise
+                raise ImportError("numpy: PyCapsule_Import could not import module") from None
+
+    monkeypatch.delitem(sys.modules, "backprop_edu.cli")
+    monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    if how == "ImportError without Ctrl-C":
+        with pytest.raises(ImportError, match="a broken installation"):
+            backprop_edu_start.main()     # a real problem is shown, not called a Ctrl-C
+        return
+    with pytest.raises(SystemExit) as exit_:
+        backprop_edu_start.main()
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == "interrupted while starting\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # given back
 
 
 def test_a_reader_that_goes_away_stops_the_run_quietly(tmp_path):

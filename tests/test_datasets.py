@@ -60,8 +60,25 @@ def test_circles_inner_ring_is_class_1_without_noise():
 
 def test_summary_lists_every_shipped_set_with_its_shape():
     rows = {row[0]: row[1:4] for row in datasets.summary()}
-    assert rows == {"digits": (1797, 64, 10), "xor": (400, 2, 2), "moons": (400, 2, 2),
-                    "circles": (400, 2, 2), "spirals": (600, 2, 3)}
+    assert rows == {"digits": (1797, 64, 10), "iris": (150, 4, 3), "xor": (400, 2, 2),
+                    "moons": (400, 2, 2), "circles": (400, 2, 2), "spirals": (600, 2, 3)}
+
+
+def test_iris_is_fishers_data_and_every_data_set_writes_a_csv_that_reads_back(tmp_path):
+    iris = datasets.load("iris")
+    assert iris.classes == ("setosa", "versicolor", "virginica") and iris.target == "species"
+    assert np.bincount(iris.y).tolist() == [50, 50, 50]
+    assert iris.X.mean(axis=0).round(3).tolist() == [5.843, 3.057, 3.758, 1.199]  # Fisher's
+    assert iris.X[34].tolist() == [4.9, 3.1, 1.5, 0.2]  # sample 35 as in the paper, not UCI's
+    for name in datasets.SHIPPED:
+        data = datasets.load(name)
+        path = tmp_path / f"{name}.csv"
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            datasets.write_csv(data, f)
+        again = datasets.load(path, target=data.target)
+        assert np.array_equal(again.X, data.X) and again.features == data.features
+        assert [again.classes[k] for k in again.y] == [data.classes[k] for k in data.y]
+    assert (tmp_path / "iris.csv").read_text().splitlines()[1] == "5.1,3.5,1.4,0.2,setosa"
 
 
 # -- a user's CSV --------------------------------------------------------------------
@@ -119,8 +136,8 @@ def test_missing_file_binary_file_and_unknown_name(tmp_path):
     binary.write_bytes(b"PK\x03\x04\xff\xfe\x00\x81binary")
     with pytest.raises(ValueError, match="not a CSV file"):
         datasets.load(str(binary), target="y")
-    with pytest.raises(ValueError, match="expected one of digits, xor, moons, circles, spirals, "
-                                         "mnist, fashion-mnist"):
+    with pytest.raises(ValueError, match="expected one of digits, iris, xor, moons, circles, "
+                                         "spirals, mnist, fashion-mnist"):
         datasets.load("emnist")
     with pytest.raises(ValueError, match="target is only for a CSV"):
         datasets.load("digits", target="label")

@@ -21,7 +21,8 @@ How a tutorial is read (docs/tutorials/*.md):
                                            machine's floating-point library) match any
                                            such number;
     `<!-- docs-test: exit N -->`           the block's commands must exit with code N
-                                           (a lesson about an error, e.g. divergence).
+                                           (a lesson about an error, e.g. divergence);
+  two directives go in one comment, separated by ";" (`exit 1; rounding varies`).
 
 Also: every relative link in the docs pages written with these tutorials points to a
 file that exists, and a link named after a function (`Dense.backward`) points to
@@ -42,7 +43,9 @@ from conftest import run
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TUTORIALS = sorted((DOCS / "tutorials").glob("*.md"))
 RUNNABLE_PAGES = TUTORIALS + [DOCS / "layers.md"]  # pages whose code runs as written
-CHECKED_PAGES = [DOCS / "README.md", DOCS / "equations.md", DOCS / "mnist.md", *RUNNABLE_PAGES]
+PYTORCH_PAGE = DOCS / "pytorch.md"  # runs as written when PyTorch (optional) is installed
+CHECKED_PAGES = [DOCS / "README.md", DOCS / "equations.md", DOCS / "mnist.md", PYTORCH_PAGE,
+                 *RUNNABLE_PAGES]
 
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: ([^>]*?) -->\s*$")
@@ -67,15 +70,17 @@ def blocks(text):
         directive = DIRECTIVE.search(between)
         compare, exit_code = "exact", 0
         if directive:
-            words = directive.group(1).split()
-            if words == ["output", "varies"]:
-                compare = "none"
-            elif words == ["rounding", "varies"]:
-                compare = "rounding"
-            elif len(words) == 2 and words[0] == "exit" and words[1].isdigit():
-                exit_code = int(words[1])
-            else:
-                raise AssertionError(f"unknown directive <!-- docs-test: {directive.group(1)} -->")
+            for part in directive.group(1).split(";"):   # e.g. "exit 1; rounding varies"
+                words = part.split()
+                if words == ["output", "varies"]:
+                    compare = "none"
+                elif words == ["rounding", "varies"]:
+                    compare = "rounding"
+                elif len(words) == 2 and words[0] == "exit" and words[1].isdigit():
+                    exit_code = int(words[1])
+                else:
+                    raise AssertionError(
+                        f"unknown directive <!-- docs-test: {directive.group(1)} -->")
             between = between[:directive.start()]
         if kind == "text" and previous_kind == "python" and not between.strip():
             kind = "output"
@@ -175,6 +180,14 @@ def test_tutorial_runs_as_written(path, tmp_path, monkeypatch):
     assert not problems, "\n\n".join(problems)
 
 
+def test_the_pytorch_page_runs_as_written(tmp_path, monkeypatch):
+    pytest.importorskip("torch", reason="PyTorch is optional: docs/pytorch.md runs where it is "
+                                        "installed (pip install -e '.[torch]')")
+    monkeypatch.chdir(tmp_path)
+    problems = run_tutorial(PYTORCH_PAGE)
+    assert not problems, "\n\n".join(problems)
+
+
 LINK = re.compile(r"\[(`?)([^\]]*?)\1\]\(([^)#\s]+)(#[^)]*)?\)")
 
 
@@ -218,13 +231,15 @@ def test_blocks_and_directives_are_read_as_documented():
             "```python\nprint(2)\n```\n<!-- docs-test: rounding varies -->\n```text\n2\n```\n"
             "Prose.\n\n```text\nnot an output\n```\n"
             "<!-- docs-test: exit 3 -->\n```console\n$ backprop-edu train\n```\n"
-            "<!-- docs-test: output varies -->\n```console\n$ backprop-edu modes\n```\n")
+            "<!-- docs-test: output varies -->\n```console\n$ backprop-edu modes\n```\n"
+            "<!-- docs-test: exit 1; rounding varies -->\n```console\n$ backprop-edu x\n```\n")
     assert blocks(page) == [
         Block("python", "print(1)\n"), Block("output", "1\n"),
         Block("python", "print(2)\n"), Block("output", "2\n", "rounding"),
         Block("text", "not an output\n"),
         Block("console", "$ backprop-edu train\n", "exact", 3),
-        Block("console", "$ backprop-edu modes\n", "none")]
+        Block("console", "$ backprop-edu modes\n", "none"),
+        Block("console", "$ backprop-edu x\n", "rounding", 1)]
     with pytest.raises(AssertionError, match="unknown directive"):
         blocks("<!-- docs-test: sometimes -->\n```text\nx\n```\n")
 

@@ -195,12 +195,14 @@ def test_check_on_relu_kink_explains_the_disagreement():
     # x = (1, 1): a1 = (1 − 1 + 0, 1/2 + 2 − 1) = (0, 3/2): the first unit sits on the kink
     assert on_kink(worked_example(x=(1, 1))) == [0]
     result = run("--x", "1,1", "--check")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output          # a check that disagrees fails
     assert "a1_1 = 0 sits on relu's kink" in result.output
     assert "the subgradient φ'(0) = 0\n" in result.output
     leaky = run("--x", "1,1", "--activation", "leaky_relu")
     assert "the subgradient φ'(0) = 1/100\n" in leaky.output
     assert "they disagree at the kink" in result.output
+    assert run("--x", "1,1", "--check", "--json", "-").exit_code == 1
+    assert run("--x", "1,1").exit_code == 0              # without --check nothing is compared
 
 
 @pytest.mark.parametrize("args, message", [

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from backprop_edu import build_network
-from backprop_edu.experiments import (gaussian_batch, modes_experiment,
+from backprop_edu.experiments import (gaussian_batch, modes_experiment, multiply_adds,
                                       vanishing_experiment, widths_for)
 
 
@@ -128,11 +128,11 @@ def test_reported_norms_match_an_independent_recomputation(activation, init, res
 def test_residual_blocks_stop_the_collapse():
     result = vanishing_experiment(depth=30, width=32, activations="sigmoid", inits="xavier",
                                   residual=True)
-    plain, highway = result["configs"]
-    assert (plain["residual"], highway["residual"]) == (False, True)
+    plain, residual = result["configs"]
+    assert (plain["residual"], residual["residual"]) == (False, True)
     assert plain["delta_ratio"] < 1e-12
-    assert highway["delta_ratio"] > 0.05
-    assert highway["delta_ratio"] > 1e10 * plain["delta_ratio"]  # orders of magnitude above
+    assert residual["delta_ratio"] > 0.05
+    assert residual["delta_ratio"] > 1e10 * plain["delta_ratio"]  # orders of magnitude above
 
 
 def test_float16_underflows_to_exact_zeros_where_float64_has_none():
@@ -207,6 +207,19 @@ def test_modes_agree_and_forward_mode_costs_more_as_n_grows():
         assert row["ratio"] == pytest.approx(row["forward_seconds"] / row["reverse_seconds"])
     assert rows[-1]["forward_seconds"] > 5 * rows[-1]["reverse_seconds"]
     json.dumps(result, allow_nan=False)
+
+
+def test_multiply_adds_counts_each_matrix_product_of_both_modes():
+    net = build_network([2, 3, 3, 2], rng=0)   # P_l = 6, 9, 6 weights; batch m = 4
+    # reverse: forward 4·21, BP3 4·21, hand-down W_lᵀ δ^(l) for layers 2, 3: 4·15
+    # forward: the forward pass 4·21; layer 1's 6 + 3 directions pushed through W_2, W_3 and
+    # J̇: 4·(9 + 6 + 2) each; layer 2's 9 + 3 through W_3 and J̇: 4·(6 + 2); layer 3's 6 + 2: 4·2
+    assert multiply_adds(net, 4) == (84 + 9 * 68 + 12 * 32 + 8 * 8, 84 + 84 + 60)
+    rows = modes_experiment(max_params=3000, points=3, batch_size=8)["rows"]
+    counted = [row["forward_multiply_adds"] / row["reverse_multiply_adds"] for row in rows]
+    n = [row["n_params"] for row in rows]
+    assert counted == sorted(counted)       # the factor grows with n, at most as n JVPs of a
+    assert n[-1] ** 0.5 < counted[-1] < n[-1] / 3   # whole forward pass each (m P against 3 m P)
 
 
 def test_modes_rejects_a_maximum_below_the_smallest_network():

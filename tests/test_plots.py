@@ -81,6 +81,27 @@ def test_vanishing_plot_draws_the_experiments_numbers(tmp_path, captured):
         np.testing.assert_allclose(line.get_ydata(), config["grad_W_norm"])
 
 
+def test_vanishing_plot_colours_by_activation_shades_by_init_and_titles_the_inits(tmp_path,
+                                                                                 captured):
+    from matplotlib.colors import rgb_to_hsv
+
+    result = vanishing_experiment(depth=2, width=4, activations="sigmoid,tanh,relu",
+                                  inits="normal,xavier,he")
+    plots.plot_vanishing(result, tmp_path / "v.png")
+    lines = captured[0].axes[0].lines
+    hsv = {line.get_label(): rgb_to_hsv(np.array(line.get_color()[:3])) for line in lines}
+    for activation in ("sigmoid", "tanh", "relu"):
+        mine = [hsv[f"{activation} / {init}"] for init in ("normal", "xavier", "he")]
+        others = [v for label, v in hsv.items() if not label.startswith(activation + " ")]
+        assert max(abs(v[0] - mine[0][0]) for v in mine) < 0.1           # one hue ...
+        assert min(abs(v[0] - mine[0][0]) for v in others) > 0.15         # ... its own
+        brightness = [v[2] for v in mine]
+        assert brightness == sorted(brightness) and brightness[0] < brightness[2] - 0.2
+    title = captured[0]._suptitle.get_text()
+    for init in ("normal N(0, 0.1²)", "xavier N(0, 2/(n_in + n_out))", "he N(0, 2/n_in)"):
+        assert init in title
+
+
 def test_vanishing_plot_in_float16_adds_the_zero_fraction_and_the_float64_reference(tmp_path, captured):
     result = vanishing_experiment(depth=6, width=16, activations="sigmoid", inits="xavier",
                                   dtype="float16", steps=2)
@@ -103,17 +124,24 @@ def test_vanishing_plot_accepts_the_json_it_was_saved_as(tmp_path):
     assert_real_image(tmp_path / "v.png")
 
 
-def test_modes_plot_is_log_log_with_both_modes(tmp_path, captured):
+def test_modes_plot_is_log_log_with_both_modes_timed_and_counted(tmp_path, captured):
     result = modes_experiment(max_params=400, points=3, batch_size=4)
     plots.plot_modes(result, tmp_path / "m.png", size=(800, 400))
     assert_real_image(tmp_path / "m.png", (800, 400))
-    times, ratio = captured[0].axes
-    assert times.get_xscale() == times.get_yscale() == "log"
-    n = [row["n_params"] for row in result["rows"]]
+    times, counts, ratio = captured[0].axes
+    assert times.get_xscale() == times.get_yscale() == counts.get_yscale() == "log"
+    rows = result["rows"]
+    n = [row["n_params"] for row in rows]
     np.testing.assert_allclose(times.lines[0].get_xdata(), n)
-    np.testing.assert_allclose(times.lines[0].get_ydata(), [r["forward_seconds"] for r in result["rows"]])
-    np.testing.assert_allclose(times.lines[1].get_ydata(), [r["reverse_seconds"] for r in result["rows"]])
-    np.testing.assert_allclose(ratio.lines[0].get_ydata(), [r["ratio"] for r in result["rows"]])
+    np.testing.assert_allclose(times.lines[0].get_ydata(), [r["forward_seconds"] for r in rows])
+    np.testing.assert_allclose(times.lines[1].get_ydata(), [r["reverse_seconds"] for r in rows])
+    np.testing.assert_allclose(counts.lines[0].get_ydata(),
+                               [r["forward_multiply_adds"] for r in rows])
+    np.testing.assert_allclose(counts.lines[1].get_ydata(),
+                               [r["reverse_multiply_adds"] for r in rows])
+    np.testing.assert_allclose(ratio.lines[0].get_ydata(), [r["ratio"] for r in rows])
+    counted = [r["forward_multiply_adds"] / r["reverse_multiply_adds"] for r in rows]
+    np.testing.assert_allclose(ratio.lines[1].get_ydata(), counted)
 
 
 def trained_xor_like_net():

@@ -1,6 +1,7 @@
 """The training loop: per-epoch records, per-layer norms read from the layers, divergence, seeds."""
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from backprop_edu import Residual
 from backprop_edu.optim import SGD, Adam
 from backprop_edu import build_network
-from backprop_edu.train import Diverged, evaluate, train, train_epochs
+from backprop_edu.train import Diverged, divergence, evaluate, train, train_epochs
 
 
 def blobs(m=60, n=3, k=3, seed=0):
@@ -94,6 +95,25 @@ def test_a_huge_learning_rate_raises_diverged_naming_epoch_and_batch():
     assert diverged.epoch == len(seen) + 1 and 1 <= diverged.batch <= 6
     assert f"epoch {diverged.epoch}, batch {diverged.batch} of 6" in str(diverged)
     assert diverged.last_norms is None or all(np.isfinite(diverged.last_norms))
+
+
+def test_a_loss_a_million_times_the_first_batch_s_is_divergence_though_finite():
+    X, y = blobs()
+    net = build_network([3, 16, 3], rng=0)
+    with pytest.raises(Diverged) as error:
+        train(net, SGD(net, lr=50), X, y, epochs=50, batch_size=10, rng=0)
+    diverged = error.value
+    message = str(diverged)
+    assert "the loss grew to" in message and diverged.lr == 50
+    assert "try lr=5 or smaller (10× smaller; more may be needed)" in message
+    assert not re.search(r"\d{5}", message), message     # every number in 3 digits
+    # the limit: 1e6 × max(J of the first batch, 1), and nothing below it diverges
+    assert divergence(1.99e6, 1e6 * max(2.0, 1), []) is None
+    assert divergence(2.01e6, 1e6 * max(2.0, 1), []) is not None
+    assert divergence(0.9e6, 1e6 * max(0.001, 1), []) is None    # a tiny first loss: floor 1
+    assert divergence(1.6e138, 1e6, []).startswith("the loss grew to 1.6e+138")
+    assert divergence(float("nan"), None, []) == "the loss became nan"
+    assert divergence(1.0, 1e6, [(float("inf"), 1.0, 1.0)]) == "a gradient norm overflowed to inf"
 
 
 def test_regression_targets_and_half_mse_on_labels():

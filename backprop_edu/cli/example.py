@@ -19,6 +19,8 @@ from backprop_edu.example import (as_data, format_value, on_kink, random_example
 from backprop_edu.gradcheck import gradcheck
 from backprop_edu.quiz import FORMAT, AnswerError, Verdict, describe_shape, parse_answer, questions
 
+CHECK_TOL = 1e-6  # --check: a relative error above this is a disagreement (exit code 1)
+
 
 def step_lines(title, steps):
     """The title, then one line per step: its equation (BP1..BP4), formula and value."""
@@ -71,6 +73,8 @@ def example(ctx, x_text, y_text, activation, json_output, check, quiz, seed):
           backprop-edu example --x 1,1 --check     (a1 lands on ReLU's kink)
           backprop-edu example --quiz
           backprop-edu example --quiz --random 7   (other numbers: a drill)
+
+    With --check the exit code is 1 when backprop and finite differences disagree.
     """
     given = [f"--{name}" for name in ("x", "y") if
              ctx.get_parameter_source(f"{name}_text") == click.core.ParameterSource.COMMANDLINE]
@@ -94,6 +98,8 @@ def example(ctx, x_text, y_text, activation, json_output, check, quiz, seed):
     if report is not None:
         data["gradcheck"] = {**gradcheck_data(report), "kinks": kinks}
     print_or_write(example_text(result, kinks, report), data, json_output)
+    if report is not None and not report.ok(CHECK_TOL):
+        click.get_current_context().exit(1)   # a check that disagrees fails, as gradcheck does
 
 
 def header_lines(result):
@@ -190,7 +196,7 @@ def example_text(result, kinks, report):
                      f"not exist; the code uses the subgradient φ'(0) = {subgradient}")
     if report is not None:
         lines += ["\nFinite-difference check (gradcheck)", str(report)]
-        if report.ok(1e-6):
+        if report.ok(CHECK_TOL):
             lines.append("backprop and finite differences agree")
         elif kinks:
             lines.append("they disagree at the kink: there the central difference averages "

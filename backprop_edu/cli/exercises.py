@@ -170,6 +170,8 @@ def hint(name, number, reset, state_file, folder):
                    f"shows a full solution.")
     elif k == total:
         click.echo("That was the last hint for this course.")
+    click.echo(f"(the hints you have seen are remembered in {state_file}; --reset starts "
+               f"{name} over, --state-file or BACKPROP_EDU_HINTS keeps them elsewhere)", err=True)
 
 
 @exercises.command("solution")

@@ -7,6 +7,7 @@ Output files are written atomically (a temporary file in the same directory,
 then renamed): a failed run leaves no partial file.
 """
 
+import math
 import os
 
 import click
@@ -116,7 +117,7 @@ def get(config, key):
               help="Precision; float32/float16 are compared with a float64 run.")
 @click.option("--data", default="gaussian", show_default=True,
               help="gaussian (x ~ N(0, I), 10 features, 10 classes), a shipped data set "
-                   "(digits, xor, moons, circles, spirals; standardised), or mnist or "
+                   "(digits, iris, xor, moons, circles, spirals; standardised), or mnist or "
                    "fashion-mnist (784 pixels in [0, 1], downloaded on first use).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="Samples in the batch of the forward and backward pass.")
@@ -128,10 +129,13 @@ def get(config, key):
               show_default=True, help="Learning rate of those SGD steps.")
 @click.option("-o", "--output", default=None, callback=figure_path, metavar="PATH",
               help="Figure to write (.png, .svg, .pdf). [default: none]")
+@click.option("--table", is_flag=True,
+              help="Also print every layer's ‖δ^(l)‖ and ‖∇W_l‖ (one row per layer). "
+                   "[default: only layer 1 and layer L of each configuration]")
 @json_option("every number")
 @size_option
 def vanishing(depth, width, activations, inits, std, residual, dtype, data, batch_size, seed,
-              steps, lr, output, json_output, size):
+              steps, lr, table, output, json_output, size):
     """The vanishing/exploding gradient experiment: ‖δ^(l)‖ and ‖∇W_l‖ at every layer.
 
     For each activation × init, a fresh network of DEPTH hidden layers runs one
@@ -142,7 +146,7 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
     \b
     Examples:
       backprop-edu vanishing --depth 12 -o vanishing.png --json vanishing.json
-      backprop-edu vanishing --depth 30 --activations sigmoid --residual -o highway.png
+      backprop-edu vanishing --depth 30 --activations sigmoid --residual -o residual.png
       backprop-edu vanishing --depth 12 --activations sigmoid --dtype float16
     """
     from backprop_edu.experiments import vanishing_experiment
@@ -156,7 +160,7 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
     result = vanishing_experiment(depth=depth, width=width, activations=activations,
                                   inits=inits, residual=residual, dtype=dtype, data=data,
                                   batch_size=batch_size, seed=seed, steps=steps, lr=lr, std=std)
-    print_or_write(vanishing_text(result), result, json_output)
+    print_or_write(vanishing_text(result, table), result, json_output)
     if output:
         from backprop_edu.plots import plot_vanishing
 
@@ -164,10 +168,9 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
         click.echo(f"wrote {output}", err=json_output == "-")
 
 
-def vanishing_text(result):
-    """What vanishing prints: the settings, a table per quantity, the first/last ratios."""
-    from backprop_edu.experiments import config_label
-
+def vanishing_text(result, table=False):
+    """What vanishing prints: the settings and, per configuration, layer 1 against layer L
+    (with table=True, first a table per quantity, one row per layer)."""
     s = result["settings"]
     depth, width, dtype, steps = s["depth"], s["width"], s["dtype"], s["steps"]
     normal = (f", normal init std {s['normal_std']:g}"
@@ -175,20 +178,55 @@ def vanishing_text(result):
     lines = [f"{depth} hidden layers of {width} units + a linear output layer "
              f"(L = {depth + 1}); {s['data']} data, batch of {s['batch_size']}, {dtype}{normal}",
              "‖δ^(l)‖ is the mean over the batch of the per-sample norm; ‖∇W_l‖ the "
-             "Frobenius norm.\n",
-             vanishing_table(result, "delta_norm", "‖δ^(l)‖ at initialisation"),
-             vanishing_table(result, "grad_W_norm", "‖∇W_l‖ at initialisation")]
-    if dtype != "float64":
-        lines += [vanishing_table(result, "grad_W_zero_fraction",
-                                  f"entries of ∇W_l exactly 0 in {dtype}", percent),
-                  vanishing_table(result, "float64.grad_W_zero_fraction",
-                                  "entries of ∇W_l exactly 0 in float64 (same weights)", percent)]
-    if steps:
-        lines.append(vanishing_table(result, "trained.delta_norm",
-                                     f"‖δ^(l)‖ after {steps} SGD steps"))
-    lines.append("first layer / last layer (‖δ^(1)‖ / ‖δ^(L)‖, ‖∇W_1‖ / ‖∇W_L‖):")
-    lines += [f"  {config_label(config):<28} {number(config['delta_ratio']):>9}  "
-              f"{number(config['grad_W_ratio']):>9}" for config in result["configs"]]
+             "Frobenius norm.\n"]
+    if table:
+        lines += [vanishing_table(result, "delta_norm", "‖δ^(l)‖ at initialisation"),
+                  vanishing_table(result, "grad_W_norm", "‖∇W_l‖ at initialisation")]
+        if dtype != "float64":
+            lines += [vanishing_table(result, "grad_W_zero_fraction",
+                                      f"entries of ∇W_l exactly 0 in {dtype}", percent),
+                      vanishing_table(result, "float64.grad_W_zero_fraction",
+                                      "entries of ∇W_l exactly 0 in float64 (same weights)",
+                                      percent)]
+        if steps:
+            lines.append(vanishing_table(result, "trained.delta_norm",
+                                         f"‖δ^(l)‖ after {steps} SGD steps"))
+    lines.append(vanishing_summary(result))
+    if not table:
+        lines.append("(every layer: --table)")
+    return "\n".join(lines)
+
+
+def vanishing_summary(result):
+    """One row per configuration: ‖δ‖ and ‖∇W‖ of layer 1 and of layer L, their ratio, the
+    loss at initialisation (and the zeros of ∇W_1 in low precision, the ratio after steps)."""
+    from backprop_edu.experiments import config_label
+
+    s, configs = result["settings"], result["configs"]
+    extra = []   # (header, cell of a configuration)
+    if s["dtype"] != "float64":
+        extra += [(f"∇W_1 = 0 {s['dtype']}", lambda c: percent(c["grad_W_zero_fraction"][0])),
+                  ("∇W_1 = 0 float64",
+                   lambda c: percent(c["float64"]["grad_W_zero_fraction"][0]))]
+    if s["steps"]:
+        extra.append((f"δ 1/L after {s['steps']} steps",
+                      lambda c: number(c["trained"]["delta_ratio"])))
+    label_width = max(len("configuration"), *(len(config_label(c)) for c in configs))
+    heads = ["layer 1", "layer L", "1 / L"]
+    lines = [f"{'':<{label_width}}  {'‖δ^(l)‖':^31}  {'‖∇W_l‖':^31}".rstrip(),
+             f"{'configuration':<{label_width}}  " + "  ".join(f"{h:>9}" for h in heads * 2)
+             + f"  {'loss J':>8}" + "".join(f"  {h:>{max(len(h), 9)}}" for h, _ in extra)]
+    for c in configs:
+        cells = [c["delta_norm"][0], c["delta_norm"][-1], c["delta_ratio"],
+                 c["grad_W_norm"][0], c["grad_W_norm"][-1], c["grad_W_ratio"]]
+        loss = ("inf/nan" if c["loss"] is None else
+                f"{c['loss']:.3f}" if c["loss"] < 1e4 else f"{c['loss']:.2e}")
+        lines.append(f"{config_label(c):<{label_width}}  "
+                     + "  ".join(f"{number(value):>9}" for value in cells) + f"  {loss:>8}"
+                     + "".join(f"  {cell(c):>{max(len(h), 9)}}" for h, cell in extra))
+    chance = math.log(s["n_classes"])
+    lines.append(f"loss J at initialisation: a uniform guess over the {s['n_classes']} classes "
+                 f"gives ln {s['n_classes']} = {chance:.2f}")
     return "\n".join(lines)
 
 
@@ -197,8 +235,8 @@ def vanishing_text(result):
 @click.command()
 @click.option("--max-params", type=click.IntRange(min=33, max=500_000), default=20000,
               show_default=True,
-              help="Parameters of the largest network. Forward mode's cost grows like n²: "
-                   "100,000 takes seconds, 500,000 (the most) about a minute.")
+              help="Parameters of the largest network. Forward mode's cost grows faster "
+                   "than n: 100,000 takes seconds, 500,000 (the most) about a minute.")
 @click.option("--points", type=click.IntRange(min=1, max=20), default=6, show_default=True,
               help="How many network sizes, spaced geometrically up to --max-params.")
 @click.option("--batch-size", type=click.IntRange(min=1, max=10_000), default=16,
@@ -211,10 +249,11 @@ def vanishing_text(result):
 def modes(max_params, points, batch_size, seed, output, json_output, size):
     """Forward mode (n JVPs) against reverse mode (one backward pass) for the full gradient.
 
-    For networks 10 → w → w → 10 of growing parameter count n, the gradient of
-    the loss is computed both ways; the command checks they agree, times both,
-    and prints how many times slower forward mode is. That ratio grows like n:
-    the reason neural networks are trained with backpropagation.
+    For networks 10 → w → w → 10 (w units in each hidden layer) of growing parameter
+    count n, the gradient of the loss is computed both ways; the command checks they
+    agree, times both, counts the multiply-adds each needs (the count does not depend on
+    the machine), and prints how many times more forward mode needs. That factor grows
+    with n: the reason neural networks are trained with backpropagation.
 
     \b
     Example:
@@ -234,13 +273,18 @@ def modes(max_params, points, batch_size, seed, output, json_output, size):
 
 
 def modes_text(result):
-    """What modes prints: one row per network size, and whether the two modes agree."""
-    lines = [f"full gradient of the mean loss of {result['settings']['architecture']} "
-             f"networks, batch of {result['settings']['batch_size']}",
-             f"{'n params':>9}  {'forward mode s':>14}  {'reverse mode s':>14}  "
-             f"{'ratio':>8}  {'max |difference|':>16}"]
-    lines += [f"{row['n_params']:>9}  {row['forward_seconds']:>14.2e}  "
-              f"{row['reverse_seconds']:>14.2e}  {row['ratio']:>8.1f}  "
+    """What modes prints: one row per network size (its n and w), the measured seconds and the
+    counted multiply-adds of each mode, and whether the two modes agree."""
+    s = result["settings"]
+    lines = [f"full gradient of the mean loss of {s['architecture']} networks (w: the units of "
+             f"each of the two hidden layers), batch of {s['batch_size']}",
+             f"{'':15}{'seconds (measured)':^32}    {'multiply-adds (counted)':^32}".rstrip(),
+             f"{'n params':>9}{'w':>6}  {'forward':>10} {'reverse':>10} {'ratio':>9}    "
+             f"{'forward':>10} {'reverse':>10} {'ratio':>9}  {'max |difference|':>16}"]
+    lines += [f"{row['n_params']:>9}{row['width']:>6}  {row['forward_seconds']:>10.2e} "
+              f"{row['reverse_seconds']:>10.2e} {row['ratio']:>9.1f}    "
+              f"{row['forward_multiply_adds']:>10.2e} {row['reverse_multiply_adds']:>10.2e} "
+              f"{row['forward_multiply_adds'] / row['reverse_multiply_adds']:>9.1f}  "
               f"{row['max_abs_difference']:>16.1e}" for row in result["rows"]]
     worst = max(row["max_abs_difference"] for row in result["rows"])
     verdict = "agree" if worst <= 1e-10 else "DISAGREE"

@@ -26,7 +26,7 @@ from backprop_edu.activations import ACTIVATIONS
 from backprop_edu.checks import CLIPPING
 from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, figure_path,
                                       output_path, parse_layers_with_pooling)
-from backprop_edu.cli.table import Progress, Table
+from backprop_edu.cli.table import Progress, Table, number
 from backprop_edu.health import verdicts
 from backprop_edu.history import HistoryWriter
 from backprop_edu.init import INITS
@@ -34,17 +34,39 @@ from backprop_edu.losses import LOSSES
 from backprop_edu.optim import OPTIMIZERS
 from backprop_edu.preparation import prepare
 from backprop_edu.residual import Residual
-from backprop_edu.builder import build_network
-from backprop_edu.train import Diverged, train_epochs
+from backprop_edu.builder import build_network, pooling_layer
+from backprop_edu.train import EVAL_CHUNK, Diverged, train_epochs
 
 DEFAULT_HIDDEN = 64
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001}
 EXIT_DIVERGED = 3
+# A network whose training needs more memory than this is refused before anything is allocated,
+# as `vanishing` refuses its sizes: beyond it a laptop swaps or dies.
+MAX_TRAINING_BYTES = 4 * 10**9
+STATE_ARRAYS = {"sgd": 0, "momentum": 1, "adam": 2}  # arrays per parameter beyond θ and ∇θ
+
+
+def training_bytes(widths, dtype, optimizer, batch_size, m):
+    """About the memory training takes: every parameter θ, its gradient and the optimiser's
+    state, plus a batch's values (h_{l−1}, a_l, h_l) and an evaluation chunk's (EVAL_CHUNK
+    samples at the widest layer). widths may hold pooling layers ('maxpool2'), as --layers
+    does. Returns (bytes, number of parameters)."""
+    n_params, units, n = 0, [widths[0]], widths[0]
+    for token in widths[1:]:
+        pool = pooling_layer(token)
+        if pool is not None:       # no parameters; the width shrinks by its window
+            n //= pool.k
+        else:
+            n_params += (n + 1) * token   # W_l (token × n) and b_l
+            n = token
+        units.append(n)
+    values = 3 * min(batch_size, m) * sum(units) + 2 * min(EVAL_CHUNK, m) * max(units)
+    return np.dtype(dtype).itemsize * (n_params * (2 + STATE_ARRAYS[optimizer]) + values), n_params
 
 
 @click.command()
 @click.option("--data", default="digits", show_default=True,
-              help="A shipped data set (digits, xor, moons, circles, spirals), mnist or "
+              help="A shipped data set (digits, iris, xor, moons, circles, spirals), mnist or "
                    "fashion-mnist (downloaded on first use; trained on their 60,000 training "
                    "images; see `backprop-edu datasets`), or the path of a CSV file with a "
                    "header row.")
@@ -144,7 +166,8 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
 
     ‖∇W_l‖ is the Frobenius norm of layer l's weight gradient (BP3), averaged over the
     epoch's mini-batches: a layer whose norm is orders of magnitude below the others
-    learns slowly. A loss that becomes NaN or infinite stops training (exit code 3).
+    learns slowly. A loss that is no longer finite, or above 10⁶ × max(the first batch's
+    loss, 1), has diverged: training stops (exit code 3) and suggests a smaller --lr.
     """
     distinct_outputs(data, history=history, save=save, plot_boundary=plot_boundary)
     dataset = datasets.load(data, target, task, dtype=dtype)  # MNIST: made in the run's dtype
@@ -172,6 +195,14 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
                 "try --data moons", param_hint="'--plot-boundary'")
     if lr is None:
         lr = DEFAULT_LR[optimizer]
+    needed, n_params = training_bytes(widths, dtype, optimizer, batch_size, len(dataset.X))
+    if needed > MAX_TRAINING_BYTES:
+        raise click.BadParameter(
+            f"{','.join(map(str, widths))} would need about {needed / 1e9:.3g} GB of memory to "
+            f"train ({n_params:,} parameters in {dtype}, their gradients"
+            f"{' and the optimiser state' if STATE_ARRAYS[optimizer] else ''}, a batch's "
+            f"values), more than the {MAX_TRAINING_BYTES / 1e9:g} GB allowed: use smaller "
+            "hidden widths", param_hint="'--layers'")
 
     # one Generator drives the split, the initial weights and the shuffling, in that order
     rng = np.random.default_rng(seed)
@@ -248,8 +279,9 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
     except Diverged as error:
         progress.finish()
         clip = " or clip the gradients (--clip-norm 1)" if clip_norm is None else ""
-        click.echo(f"Error: {error}. The steps were too large: try a smaller --lr "
-                   f"(e.g. --lr {lr / 10:g}){clip}{kept(finished())}.", err=True)
+        click.echo(f"Error: {error.description}. The steps were too large: try --lr "
+                   f"{lr / 10:.3g} or smaller (10× smaller than --lr {lr:.3g}; more may be "
+                   f"needed){clip}{kept(finished())}.", err=True)
         sys.exit(EXIT_DIVERGED)
     except KeyboardInterrupt:
         progress.finish()
@@ -268,11 +300,11 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
                                title=f"{name}: decision regions of "
                                      f"{'-'.join(map(str, widths))} {activation} "
                                      "(standardised features)")
-    summary = [f"train loss {record['train_loss']:.4f}"]
+    summary = [f"train loss {number(record['train_loss'])}"]
     if classification:
         summary.append(f"train accuracy {record['train_accuracy']:.4f}")
     if validation:
-        summary.append(f"validation loss {record['val_loss']:.4f}")
+        summary.append(f"validation loss {number(record['val_loss'])}")
         if classification:
             summary.append(f"validation accuracy {record['val_accuracy']:.4f}")
     outputs = (("history", history), ("model", save), ("decision regions", plot_boundary))

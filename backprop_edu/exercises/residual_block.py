@@ -1,6 +1,6 @@
 """Exercise residual_block: the backward pass of a residual block, h_l = h_{l−1} + φ(W_l h_{l−1} + b_l).
 
-Teaches: the gradient highway. The block's input reaches J along two paths,
+Teaches: the identity path. The block's input reaches J along two paths,
 the identity and the branch, and the chain rule adds them:
 ∂J/∂h_{l−1} = ∂J/∂h_l + W_lᵀ δ^(l). The branch is an ordinary layer (BP2,
 BP3, BP4 with φ = tanh). Graded against Residual.backward of the package.
