@@ -5,9 +5,12 @@ defines them (inspect.getsource reads both). One test runs check() in a real Jup
 kernel (ipykernel, through nbclient), with numpy and the grader patched in that kernel.
 """
 
+import importlib.util
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -166,6 +169,10 @@ KERNEL_CELLS = [
     "SHIFT = 1.0\n\ndef bp2(W_next, delta_next, a):\n"
     "    return (SHIFT - np.tanh(a) ** 2) * (W_next.T @ delta_next)",
     "print(check('bp2', bp2).passed)",
+    # the teachers' page: a function kept in a file, so that it can be collected and graded
+    "%%writefile bp2_file.py\nimport numpy as np\n\n\ndef bp2(W_next, delta_next, a):\n"
+    "    return (1 - np.tanh(a) ** 2) * (W_next.T @ delta_next)",
+    "%run bp2_file.py\nprint(check('bp2', bp2).passed)",
 ]
 
 
@@ -179,3 +186,18 @@ def test_check_in_a_jupyter_kernel_shows_html_and_ignores_what_the_kernel_patche
     assert shown["text/html"].startswith("<div") and "Diagnosis:" in shown["text/html"]
     assert notebook.cells[4].outputs[0]["text"] == "False\n"  # patched kernel, wrong bp2
     assert notebook.cells[6].outputs[0]["text"] == "True\n"   # a right bp2 and its constant
+    assert notebook.cells[8].outputs[0]["text"] == "True\n"   # written to a file, then %run
+    assert (tmp_path / "bp2_file.py").exists()
+
+
+def test_the_one_line_answer_shown_in_the_students_page_is_the_real_one(tmp_path):
+    page = (Path(__file__).resolve().parent.parent / "docs" / "exercises.md").read_text()
+    shown = next(block for block in re.findall(r"^```text\n(.*?)^```", page, re.S | re.M)
+                 if "uses net" in block)
+    path = tmp_path / "notebook_cells.py"
+    path.write_text("class Network:\n    pass\n\n\nnet = Network()\n\n\n"
+                    "def bp2(W_next, delta_next, a):\n    return net\n")
+    spec = importlib.util.spec_from_file_location("notebook_cells", path)
+    cells = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cells)
+    assert check("bp2", cells.bp2).text() == shown.rstrip("\n")
