@@ -160,7 +160,7 @@ def test_the_messages_shown_in_the_docs_are_the_real_ones(tmp_path):
         delta @ h_prev.T, delta.mean(axis=1))}).text()
     teachers = [block.rstrip("\n") for block in fenced("teachers.md", "text")]
     assert teachers == [missing_phi_prime, forgot_1_over_m]
-    (file,) = fenced("exercises.md", "python")[:1]
+    (file,) = fenced("exercises.md", "py")[:1]  # a student's file, marked ```py (a snippet)
     (shown,) = fenced("exercises.md", "text")[:1]
     path = tmp_path / "bp2.py"
     path.write_text(file)
