@@ -6,8 +6,9 @@
 The markdown stays the source; the notebooks are generated from it and stored without
 outputs (run them). Prose, and the blocks that only illustrate, become markdown cells;
 each ```python block becomes a code cell; each ```console block becomes a code cell of
-`!backprop-edu ...` lines, which IPython runs in a shell (so `backprop-edu` must be on the
-PATH of the kernel: start Jupyter from the environment the package is installed in). A
+`!backprop-edu ...` lines, which IPython runs in a shell; a first code cell (tagged
+"setup") puts the folder of the kernel's Python on the PATH, so that the shell finds the
+command installed beside it, however Jupyter was started. A
 ```text block that shows what a python block prints is left out: the cell prints it.
 Links to the other tutorials point to their notebooks; the docs-test directives (HTML
 comments) are dropped. tests/test_notebooks.py checks that the notebooks are in step
@@ -31,6 +32,9 @@ NOTEBOOKS = DOCS / "notebooks"
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: [^>]*? -->[ \t]*\n?")
 TUTORIAL_LINK = re.compile(r"\]\((\d\d-[\w-]+)\.md(#[^)]*)?\)")
+SETUP = ("# The !backprop-edu lines below run the command installed beside this kernel's Python:\n"
+         "import os, sys\n"
+         "os.environ[\"PATH\"] = os.path.dirname(sys.executable) + os.pathsep + os.environ[\"PATH\"]")
 METADATA = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"}}
 
@@ -69,6 +73,10 @@ def cells(markdown):
         end, previous = match.end(), kind
     prose.append(markdown[end:])
     flush()
+    if any(each["source"][:1] and each["source"][0].startswith("!") for each in found):
+        setup = cell("code", SETUP)
+        setup["metadata"] = {"tags": ["setup"]}  # not one of the page's blocks
+        found.insert(1, setup)  # after the title
     return found
 
 

@@ -6,6 +6,8 @@ notebook, offline), and what each code cell prints is compared with the output t
 markdown shows, by tests/test_docs.py's rules (`...` wildcards, the docs-test
 directives). A `!backprop-edu ...` line runs in a terminal (a pty), so the training
 progress bar is drawn and then erased: the output is compared as a terminal shows it.
+The kernels start without the folder of the installed command on their PATH: each
+notebook's setup cell must put it there.
 """
 
 import asyncio
@@ -83,6 +85,7 @@ def test_the_generator_makes_code_cells_of_python_and_console_blocks_only():
         "$ backprop-edu plot r.json\n```\n")
     assert [(c["cell_type"], "".join(c["source"])) for c in cells] == [
         ("markdown", "# T\n\nSee [the next](02-next.ipynb#part)."),
+        ("code", make_notebooks.SETUP),
         ("code", "print(6 * 7)"),
         ("markdown", "An illustration:\n\n```text\nnot an output\n```"),
         ("code", "!backprop-edu train\n!backprop-edu plot r.json")]
@@ -96,9 +99,10 @@ def test_a_terminal_shows_the_last_text_written_over_a_line():
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     """Every notebook executed, two at a time (one kernel each) -> {stem: notebook or error}."""
-    # `!backprop-edu` runs the console script installed beside this Python
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep
-               + os.environ.get("PATH", ""))
+    # without this Python's folder on the PATH: the notebooks' setup cell puts it there
+    folder = os.path.dirname(sys.executable)
+    env = dict(os.environ, PATH=os.pathsep.join(
+        part for part in os.environ.get("PATH", "").split(os.pathsep) if part != folder))
     two_at_a_time = asyncio.Semaphore(2)
 
     async def execute(tutorial):
@@ -124,7 +128,8 @@ def test_notebook_runs_top_to_bottom_and_prints_what_the_tutorial_shows(tutorial
     notebook = executed[tutorial.stem]
     if isinstance(notebook, Exception):
         raise notebook
-    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"
+            and "setup" not in cell.metadata.get("tags", [])]
     expected = expected_outputs(tutorial)
     assert len(code) == len(expected)
     problems = []
