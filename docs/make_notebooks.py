@@ -1,4 +1,4 @@
-"""Write the tutorials as Jupyter notebooks: docs/tutorials/NN-name.md -> docs/notebooks/NN-name.ipynb.
+"""Write the tutorials as Jupyter notebooks: docs/tutorials/NN.md -> docs/notebooks/NN.ipynb.
 
     python docs/make_notebooks.py            # rewrite every notebook from its markdown
     python docs/make_notebooks.py --check    # exit 1 if a notebook is not its markdown's
@@ -32,9 +32,10 @@ NOTEBOOKS = DOCS / "notebooks"
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: [^>]*? -->[ \t]*\n?")
 TUTORIAL_LINK = re.compile(r"\]\((\d\d-[\w-]+)\.md(#[^)]*)?\)")
-SETUP = ("# The !backprop-edu lines below run the command installed beside this kernel's Python:\n"
-         "import os, sys\n"
-         "os.environ[\"PATH\"] = os.path.dirname(sys.executable) + os.pathsep + os.environ[\"PATH\"]")
+SETUP = "\n".join([
+    "# The !backprop-edu lines below run the command installed beside this kernel's Python:",
+    "import os, sys",
+    'os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]'])
 METADATA = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"}}
 
@@ -68,7 +69,8 @@ def cells(markdown):
             flush()
             commands = [line[2:] for line in body.splitlines() if line.startswith("$ ")]
             found.append(cell("code", "\n".join(f"!{command}" for command in commands)))
-        elif not (kind == "text" and previous == "python" and not DIRECTIVE.sub("", between).strip()):
+        elif not (kind == "text" and previous == "python"
+                  and not DIRECTIVE.sub("", between).strip()):
             prose.append(match.group(0))  # an illustration: it stays in the prose
         end, previous = match.end(), kind
     prose.append(markdown[end:])

@@ -185,7 +185,8 @@ def test_a_transposed_answer_is_called_a_transpose():
 
 
 def test_W_instead_of_its_transpose_is_named_from_the_error_it_raises():
-    verdict = check_functions(get_exercise("bp2"), {"bp2": lambda W, d, a: tanh_prime(a) * (W @ d)})
+    verdict = check_functions(get_exercise("bp2"),
+                              {"bp2": lambda W, d, a: tanh_prime(a) * (W @ d)})
     assert verdict.status == "error" and "raised ValueError: matmul" in verdict.message
     assert "W_{l+1}ᵀ" in verdict.detail["diagnosis"]
     assert verdict.detail["inputs"].startswith("W_next 2×3")  # the first case it fails

@@ -90,14 +90,16 @@ def test_patching_numpy_and_the_grader_in_this_process_changes_no_verdict(monkey
 
 def test_the_module_level_names_a_function_uses_go_with_it():
     source = submission_source(get_exercise("bp2"), [my_bp2])
-    assert "ONE = 1.0" in source and "def phi_prime(a):" in source and "import numpy as np" in source
+    assert "ONE = 1.0" in source and "def phi_prime(a):" in source
+    assert "import numpy as np" in source
     assert source.index("def phi_prime") < source.index("def my_bp2") and "bp2 = my_bp2" in source
     assert check("bp2", my_bp2).passed
     assert check("jvp_vjp", vjp, jvp).passed  # matched by name, whatever the order
     namespace = {}
     exec(f"value = {literal(NAN_AND_INF)}", namespace)  # arrays travel exactly, nan and inf too
     np.testing.assert_array_equal(namespace["value"], NAN_AND_INF)
-    exec(f"value = {literal({'k': (1, [2.5, float('nan')], None), 'z': np.float32(3)})}", namespace)
+    value = {"k": (1, [2.5, float("nan")], None), "z": np.float32(3)}
+    exec(f"value = {literal(value)}", namespace)
     assert namespace["value"]["z"].dtype == np.float32 and np.isnan(namespace["value"]["k"][1][1])
 
 

@@ -83,7 +83,8 @@ def times(phi_prime):
 
 ELEMENTWISE_NOT_MATMUL = ("⊙ is `*`, not `@`: you multiplied φ'(a_l) and W_{l+1}ᵀ δ^(l+1) "
                           "with @, a matrix product. BP2's ⊙ is the elementwise product, "
-                          "numpy's *: entry (j, i) of δ is φ'(a_l)[j, i] · (W_{l+1}ᵀ δ^(l+1))[j, i].")
+                          "numpy's *: entry (j, i) of δ is φ'(a_l)[j, i] · "
+                          "(W_{l+1}ᵀ δ^(l+1))[j, i].")
 
 MISTAKES = [
     (ELEMENTWISE_NOT_MATMUL,  # raises (numpy's gufunc error) on every case but the 1×1 one

@@ -270,9 +270,10 @@ def grade(exercise, cases, answers):
 
     Of several failing cases it reports the first one with the diagnosis that fits the most
     of them (on a 1×1 case only when no other has one: it tells the fewest mistakes apart),
-    else the first one whose function raised, else the first one. A case that raised is diagnosed too,
-    when one of the exercise's mistakes raises the same error on it. A wrong answer's
-    passing 1×1 cases are not counted as passed (detail["passed_1x1_cases"] lists them).
+    else the first one whose function raised, else the first one. A case that raised is
+    diagnosed too, when one of the exercise's mistakes raises the same error on it. A wrong
+    answer's passing 1×1 cases are not counted as passed (detail["passed_1x1_cases"] lists
+    them).
     """
     failures = []
     for i, (case, (got, error)) in enumerate(zip(cases, answers), start=1):
