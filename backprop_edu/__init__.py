@@ -13,8 +13,10 @@ from backprop_edu.layers import Dense
 from backprop_edu.network import Network
 from backprop_edu.optim import SGD, Adam, Momentum
 from backprop_edu.residual import Residual
+from backprop_edu.routing import AvgPool, Dropout, MaxPool
+from backprop_edu.tied import TiedDense
 
 __version__ = "0.1.0"
 
-__all__ = ["Network", "Dense", "Residual", "build_network", "SGD", "Momentum", "Adam", "gradcheck",
-           "__version__"]
+__all__ = ["Network", "Dense", "Residual", "TiedDense", "MaxPool", "AvgPool", "Dropout",
+           "build_network", "SGD", "Momentum", "Adam", "gradcheck", "__version__"]

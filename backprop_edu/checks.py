@@ -41,8 +41,9 @@ def layers(layers):
             if i == 0:
                 raise ValueError(f"layer 1 is {layer!r}: the first layer needs its n_in")
             layer.bind(layers[i - 1].n_out)
+    first_place = {}
     for i, layer in enumerate(layers):
-        first = next(j for j, other in enumerate(layers) if other is layer)
+        first = first_place.setdefault(id(layer), i)
         if first != i:
             raise ValueError(f"layer {i + 1} is layer {first + 1} again: a layer keeps the values "
                              "of one place in the pass; to share weights, give a second layer "
@@ -84,16 +85,19 @@ def output_layer(layer, loss):
 def shared_arrays(layers):
     """A parameter used by two layers must be the same array; a view of another layer's
     parameter (such as W.T) would be updated twice and its gradients never added."""
-    seen = []
+    by_owner = {}  # the array that owns the memory -> the parameters that are views of it
     for l, layer in enumerate(layers, start=1):
         for name in layer.params:
             theta = getattr(layer, name)
-            for other, other_name in seen:
+            owner = theta
+            while isinstance(owner.base, np.ndarray):
+                owner = owner.base
+            for other, other_name in by_owner.setdefault(id(owner), []):
                 if theta is not other and np.may_share_memory(theta, other):
                     raise ValueError(f"layer {l}'s {name} is a view of {other_name} (e.g. its "
                                      "transpose): to share a parameter, give both layers the "
                                      "same array, and let the layer transpose it in forward")
-            seen.append((theta, f"{name}_{l}"))
+            by_owner[id(owner)].append((theta, f"{name}_{l}"))
 
 
 def parameter_specs(layers):

@@ -22,9 +22,12 @@ the layers (layer.a, layer.h, layer.delta, layer.grad_W, ...). So the hand
 calculation checks the code, and the code checks the hand calculation.
 φ'(a1) is the activation's own φ', called on what the forward pass cached.
 
+``random_example(seed)`` draws other small integer weights and inputs for the same
+network (the drill of `backprop-edu example --quiz --random SEED`).
+
 What is left out: printing (the `backprop-edu example` command does that), and
-other architectures: the network is always 2-2-1 with these parameters; x, y
-and the hidden activation may change.
+other architectures: the network is always 2-2-1; x, y, the parameters and the
+hidden activation may change.
 """
 
 from fractions import Fraction
@@ -86,14 +89,19 @@ class Example(NamedTuple):
         raise KeyError(f"no step {key!r}: the steps are {', '.join(s.key for s in self.steps)}")
 
 
-def example_network(activation="relu"):
-    """The 2-2-1 network of the example, with the textbook's W1, b1, W2, b2 set in place."""
+TEXTBOOK = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+
+
+def example_network(activation="relu", parameters=None):
+    """The 2-2-1 network of the example, with the textbook's W1, b1, W2, b2 set in place
+    (or those of ``parameters``, a dict with the same four keys)."""
+    parameters = TEXTBOOK if parameters is None else parameters
     hidden = Dense(2, 2, activation=activation, rng=0)
     output = Dense(2, 1, activation="identity", rng=0)
-    hidden.W[...] = W1
-    hidden.b[...] = b1
-    output.W[...] = W2
-    output.b[...] = b2
+    hidden.W[...] = parameters["W1"]
+    hidden.b[...] = parameters["b1"]
+    output.W[...] = parameters["W2"]
+    output.b[...] = parameters["b2"]
     return Network([hidden, output], loss="half_mse")
 
 
@@ -103,11 +111,12 @@ def column(array):
     return float(vector[0]) if vector.size == 1 else vector
 
 
-def worked_example(x=X_EXAMPLE, y=Y_EXAMPLE, activation="relu"):
+def worked_example(x=X_EXAMPLE, y=Y_EXAMPLE, activation="relu", parameters=None):
     """Run the example through the real network and return every named quantity.
 
     x: two numbers (the input), y: one number (the target), activation: the
-    hidden layer's φ (any of the package's activations). Returns an Example.
+    hidden layer's φ (any of the package's activations), parameters: W1, b1, W2,
+    b2 as a dict (None: the textbook's). Returns an Example.
     """
     phi = get_activation(activation).name
     x = np.asarray(x, dtype=np.float64).ravel()
@@ -116,7 +125,7 @@ def worked_example(x=X_EXAMPLE, y=Y_EXAMPLE, activation="relu"):
     y = float(y)
     if not (np.all(np.isfinite(x)) and np.isfinite(y)):
         raise ValueError("x and y must be finite numbers")
-    net = example_network(phi)
+    net = example_network(phi, parameters)
     hidden, output = net.layers
     X, Y = x.reshape(1, 2), np.array([[y]])
 
@@ -158,6 +167,34 @@ def worked_example(x=X_EXAMPLE, y=Y_EXAMPLE, activation="relu"):
     return example
 
 
+def random_example(seed, activation="relu", low=-2, high=2):
+    """The same 2-2-1 network with small integer x, y, W1, b1, W2, b2 drawn from ``seed``.
+
+    Every entry is an integer in [low, high]. A draw is kept only when it teaches
+    something: x and W2 have no zero entry (no gradient is 0 for a trivial reason),
+    no a1_i sits on a kink (a1_i = 0), some hidden unit is on (a1_i > 0, for relu and
+    leaky_relu) and ŷ ≠ y (else every gradient is 0). The same seed gives the same example.
+    """
+    rng = np.random.default_rng(seed)
+
+    def draw(*shape):
+        return rng.integers(low, high + 1, size=shape).astype(np.float64)
+
+    for _ in range(1000):
+        x, y = draw(2), float(draw(1)[0])
+        parameters = {"W1": draw(2, 2), "b1": draw(2), "W2": draw(1, 2), "b2": draw(1)}
+        if not (np.all(x != 0) and np.all(parameters["W2"] != 0)):
+            continue
+        example = worked_example(x, y, activation, parameters)
+        if on_kink(example) or example.value("y_hat") == y:
+            continue
+        if example.activation in ("relu", "leaky_relu") and \
+                not np.any(np.asarray(example.value("a1")) > 0):
+            continue
+        return example
+    raise ValueError(f"no usable example among 1000 draws with entries in [{low}, {high}]")
+
+
 def on_kink(example):
     """Indices i where a1_i = 0 exactly and φ has a kink there (relu, leaky_relu).
 
@@ -171,47 +208,57 @@ def on_kink(example):
 
 # -- numbers as a student writes them ------------------------------------------
 
-def exact(number, max_denominator=1000):
+def exact(number, max_denominator=1000, digits=6):
     """A number as the shortest exact fraction when there is one, else a decimal.
 
     25/8 is printed as "25/8" (3.125 is exactly 25/8); 0.7310585786300049 (σ(1))
-    has no small fraction that gives back the same float, so it stays a decimal.
+    has no small fraction that gives back the same float, so it stays a decimal,
+    with ``digits`` significant digits.
     """
     number = float(number) + 0.0  # + 0.0 turns IEEE's −0 (0 × −5) into 0
     if not np.isfinite(number):
         return str(number)
     if abs(number) >= 1e9:  # 1e20 is an exact integer too, but nobody writes it out
-        return f"{number:.6g}"
+        return f"{number:.{digits}g}"
     fraction = Fraction(number).limit_denominator(max_denominator)
     if float(fraction) == number:
         return str(fraction)
-    return f"{number:.6g}"
+    return f"{number:.{digits}g}"
 
 
 def exact_value(value):
     """exact() applied to a number, or to every entry of a vector or matrix (nested lists)."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) and value.ndim:
         return [exact_value(entry) for entry in value]
     return exact(value)
 
 
-def format_value(value):
-    """A number, a vector (a, b) or a matrix [[a, b], [c, d]], with exact() entries."""
-    if isinstance(value, np.ndarray) and value.ndim == 2:
-        return "[" + ", ".join("[" + ", ".join(map(exact, row)) + "]" for row in value) + "]"
-    if isinstance(value, np.ndarray):
-        return "(" + ", ".join(map(exact, value)) + ")"
-    return exact(value)
+def format_value(value, marks=None):
+    """A number, a vector (a, b) or a matrix [[a, b], [c, d]], with exact() entries; an entry
+    whose ``marks`` entry (booleans shaped like value) is true gets a * (e.g. 0* for a zero
+    that comes from φ′ = 0)."""
+    value = np.asarray(value, dtype=np.float64)
+    marks = np.zeros(value.shape, bool) if marks is None else np.asarray(marks, dtype=bool)
+    if value.ndim == 2:
+        return "[" + ", ".join(format_value(row, row_marks)[1:-1].join("[]")
+                               for row, row_marks in zip(value, marks)) + "]"
+    if value.ndim == 1:
+        return "(" + ", ".join(format_value(v, m) for v, m in zip(value, marks)) + ")"
+    return exact(value) + ("*" if marks else "")
+
+
+def json_number(value):
+    """A number, or every entry of a vector or matrix (nested lists), as JSON numbers:
+    no −0 (0 × −5 is 0), and null for inf or nan."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        return [json_number(entry) for entry in value]
+    value = float(value) + 0.0
+    return value if np.isfinite(value) else None
 
 
 def as_data(example):
     """The example as JSON-ready data: inputs, parameters and every step, as numbers and as text."""
-
-    def number(value):
-        if isinstance(value, np.ndarray):
-            return [number(entry) for entry in value]
-        value = float(value) + 0.0  # no −0 in the data: 0 × −5 is 0
-        return value if np.isfinite(value) else None
+    number = json_number
 
     def step(s):
         return {"key": s.key, "symbol": s.symbol, "equation": s.equation, "formula": s.formula,

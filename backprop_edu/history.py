@@ -22,6 +22,8 @@ import os
 from backprop_edu.files import atomic_file
 
 WHAT = "a training history (the JSON file of docs/history.md)"
+PER_LAYER = ("grad_W_norm", "grad_b_norm", "delta_norm",             # one value per layer
+             "dead_fraction", "saturated_fraction", "update_ratio")  # (grad_W_norm required)
 
 # -- writing -------------------------------------------------------------------
 
@@ -29,13 +31,13 @@ class HistoryWriter:
     """The history file of one run at ``path``: config and layers once, then one line per epoch.
 
     config: the options of the run (a dict of JSON values), written as given.
-    net:    the Network being trained; its layers are described by n_in, n_out, activation.
+    net:    the Network being trained; its layers are described by n_in, n_out, activation
+            (layer_entry).
     """
 
     def __init__(self, path, config, net):
         self.path = os.fspath(path)
-        layers = [{"n_in": layer.n_in, "n_out": layer.n_out,
-                   "activation": layer.activation.name} for layer in net.layers]
+        layers = [layer_entry(layer) for layer in net.layers]
         self.head = (f'{{"config": {json.dumps(config)},\n "layers": {json.dumps(layers)},'
                      '\n "epochs": [')
         self.lines = []  # every epoch, serialised once
@@ -63,6 +65,17 @@ class HistoryWriter:
                 return len(json.load(f)["epochs"])
         except (OSError, ValueError, KeyError, TypeError):  # e.g. removed while training ran
             return None
+
+
+def layer_entry(layer):
+    """{"n_in", "n_out", "activation"} of a layer; a layer without an activation (pooling,
+    dropout) has {"n_in", "n_out", "type"} instead, e.g. "type": "MaxPool"."""
+    entry = {"n_in": layer.n_in, "n_out": layer.n_out}
+    if hasattr(layer, "activation"):
+        entry["activation"] = layer.activation.name
+    else:
+        entry["type"] = type(layer).__name__
+    return entry
 
 
 # -- reading -------------------------------------------------------------------
@@ -126,11 +139,16 @@ def check_history(history, name="the history"):
         for key in ("epoch", "train_loss", "grad_W_norm"):
             if key not in epoch:
                 raise ValueError(f"{where} epochs[{i}] has no {key!r}")
-        norms = epoch["grad_W_norm"]
-        if not isinstance(norms, list) or len(norms) != len(layers):
-            raise ValueError(f"{where} epochs[{i}]['grad_W_norm'] must list one number per "
-                             f"layer ({len(layers)}), got {norms!r:.60}")
-        values = [epoch["epoch"], epoch["train_loss"], *norms]
+        values = [epoch["epoch"], epoch["train_loss"]]
+        for key in PER_LAYER:
+            if key not in epoch and key != "grad_W_norm":  # older histories lack some
+                continue
+            per_layer = epoch[key]
+            if not isinstance(per_layer, list) or len(per_layer) != len(layers):
+                raise ValueError(f"{where} epochs[{i}][{key!r}] must list one number per layer "
+                                 f"({len(layers)}; null where it has none), got "
+                                 f"{per_layer!r:.60}")
+            values += per_layer
         values += [epoch.get(k) for k in ("val_loss", "train_accuracy", "val_accuracy")]
         if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
                    for v in values):

@@ -67,6 +67,20 @@ def check_dtype(dtype):
     return dtype
 
 
+def missing_attribute(layer, name, kept_by_forward, made_by_backward):
+    """The AttributeError for ``layer.name``, which does not exist: if a pass makes it (one of
+    ``kept_by_forward`` or ``made_by_backward``), the error says which."""
+    kind = type(layer).__name__
+    if name in kept_by_forward:
+        return AttributeError(f"{kind}.{name} does not exist yet: a training pass keeps it; run "
+                              "net.forward(X) first (predict and compute_loss are inference "
+                              "passes and keep nothing)")
+    if name in made_by_backward:
+        return AttributeError(f"{kind}.{name} does not exist yet: backward makes it; run "
+                              "net.forward(X) and net.backward(Y) first")
+    return AttributeError(f"{kind!r} object has no attribute {name!r}")
+
+
 class Dense:
     """h_l = φ(W_l h_{l−1} + b_l): a fully connected layer.
 
@@ -105,14 +119,7 @@ class Dense:
 
     def __getattr__(self, name):
         """Called only for a missing attribute: say which pass makes a_l, δ^(l), ∇W_l, ...."""
-        if name in KEPT_BY_FORWARD:
-            raise AttributeError(f"{type(self).__name__}.{name} does not exist yet: a training "
-                                 "pass keeps it; run net.forward(X) first (predict and "
-                                 "compute_loss are inference passes and keep nothing)")
-        if name in MADE_BY_BACKWARD:
-            raise AttributeError(f"{type(self).__name__}.{name} does not exist yet: backward "
-                                 "makes it; run net.forward(X) and net.backward(Y) first")
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raise missing_attribute(self, name, KEPT_BY_FORWARD, MADE_BY_BACKWARD)
 
     def forward(self, h_prev, training=True):
         """h_{l−1} (n_in × m) -> h_l (n_out × m). A training pass keeps h_{l−1}, a_l, h_l."""

@@ -20,12 +20,14 @@ backward() runs the chain of the four equations from the top down:
 A layer is anything that follows the layer protocol (layers.py, docs/layers.md).
 A parameter used by two layers (the same array: tied weights) is one parameter,
 and its gradient is the sum of the two layers' gradients (``parameters``).
-Checking the input and saving live in checks.py and saving.py.
+Checking the input and saving live in checks.py and saving.py; gradient
+checkpointing (keep fewer values, recompute them in backward) in checkpoint.py.
 """
 
 from typing import NamedTuple
 
 from backprop_edu import checks, saving
+from backprop_edu.checkpoint import Checkpoints
 from backprop_edu.layers import Dense
 from backprop_edu.losses import get_loss
 
@@ -56,9 +58,12 @@ class Network:
             loss="softmax_cross_entropy") classifies 64 features into 10 classes.
     ``metadata`` is a JSON-serialisable dict saved with the network (e.g. the
     feature scaling a CLI applied before training).
+    ``checkpoint_every=k`` makes a training pass keep the input of every k-th layer
+    only and recompute the rest during backward (checkpoint.py); the same gradients,
+    less memory, more forward work.
     """
 
-    def __init__(self, layers, loss="half_mse", metadata=None):
+    def __init__(self, layers, loss="half_mse", metadata=None, checkpoint_every=None):
         self.layers = checks.layers(layers)
         self.loss = get_loss(loss)
         checks.output_layer(self.layers[-1], self.loss)
@@ -71,6 +76,8 @@ class Network:
         self.output = None     # h_L of the last forward pass, (n_out, m)
         self.training = False  # was the last forward pass a training pass?
         self.grad_X = None     # ∂J/∂X after backward(Y, input_gradient=True)
+        self.checkpoints = (None if checkpoint_every is None  # gradient checkpointing
+                            else Checkpoints(self.layers, checkpoint_every))
 
     @property
     def n_in(self):
@@ -102,8 +109,11 @@ class Network:
         (training=False: predict, compute_loss) keeps nothing.
         """
         checks.parameters(self.specs)
-        for layer in self.layers:
-            H = layer.forward(H, training=training)
+        if self.checkpoints is not None:  # keep every k-th layer's input only (checkpoint.py)
+            H = self.checkpoints.forward(H, training)
+        else:
+            for layer in self.layers:
+                H = layer.forward(H, training=training)
         self.output, self.training = H, training
         return H
 
@@ -133,6 +143,8 @@ class Network:
             J, grad = self.loss.value_and_grad(self.output, Y)  # ∇_{h_L} J, one column per sample
             below = L
         for l in range(below - 1, -1, -1):
+            if self.checkpoints is not None:  # recompute layer l's segment if needed
+                self.checkpoints.before_backward(l)
             # BP1 (output layer) or BP2, then BP3, BP4; hands down ∂J/∂h_{l−1}
             grad = self.layers[l].backward(grad, input_gradient=l > 0 or input_gradient)
         self.grad_X = grad.T / m if input_gradient else None  # ∂J/∂X = (1/m) ∂J_i/∂x_i per row

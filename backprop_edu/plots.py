@@ -1,9 +1,13 @@
 """Figures of the gradient-flow lab: every matplotlib drawing of the package lives here.
 
-    plot_history(history, path)              ‖∇W_l‖ per layer against epoch; loss and accuracy
+    plot_history(history, path)              ‖∇W_l‖ per layer against epoch; loss and accuracy;
+                                             dead/saturated units and update ratios per layer
     plot_vanishing(configs, path)            ‖δ^(l)‖ and ‖∇W_l‖ against layer index l
     plot_modes(rows, path)                   forward vs reverse mode: seconds against n (log-log)
     plot_decision_boundary(net, X, y, path)  decision regions of a classifier on 2-D data
+
+(The computational graph, boxes and arrows rather than a plot, is drawn by graph_figure.py
+with the helpers below.)
 
 Each function takes plain data (the dicts and lists that ``experiments.py`` and
 ``train`` produce, or a trained Network) and writes one figure to ``path``; the
@@ -24,6 +28,7 @@ import os
 import numpy as np
 
 from backprop_edu.files import atomic_file
+from backprop_edu.health import HEALTHY_UPDATE_RATIO, UPDATE_RATIO_RANGE
 from backprop_edu.history import check_history, read_history
 
 DPI = 100  # pixels per inch: a 8 × 4 inch figure is 800 × 400 pixels
@@ -100,7 +105,7 @@ def decision_grid(net, X, resolution=200, margin=0.1):
     ys = np.linspace(low[1] - pad[1], high[1] + pad[1], resolution)
     xx, yy = np.meshgrid(xs, ys)
     grid = np.column_stack([xx.ravel(), yy.ravel()])  # every grid point as a sample (a row)
-    Y_hat = net.forward(grid)
+    Y_hat = net.forward(grid, training=False)  # an inference pass: dropout is off
     if net.loss.classification or Y_hat.shape[1] > 1:
         classes = Y_hat.argmax(axis=1)
     else:
@@ -204,10 +209,11 @@ ZERO_MARK = "exactly 0 (marked along the bottom edge)"  # the legend entry of _m
 # -- a training history -------------------------------------------------------
 
 def plot_history(history, path, title=None, size=None):
-    """‖∇W_l‖ per layer against epoch (log scale), beside the loss and accuracy curves.
+    """‖∇W_l‖ per layer against epoch (log scale), beside the loss and accuracy curves; below
+    them, when the history has them, the health of every layer (draw_health).
 
     history: the dict of a history file (history.read_history), or its path.
-    size:    (width, height) in pixels; default 1500 × 450.
+    size:    (width, height) in pixels; default 1500 × 450 (1500 × 900 with the health row).
     """
     check_figure_path(path)
     if not isinstance(history, dict):
@@ -225,7 +231,15 @@ def plot_history(history, path, title=None, size=None):
     from matplotlib.ticker import MaxNLocator
 
     panels = 3 if has_accuracy else 2
-    fig, axes = plt.subplots(1, panels, figsize=_figsize(size, (5 * panels, 4.5)))
+    health = has_health(history)  # a second row: dead and saturated units, update ratios
+    fig, grid = plt.subplots(2 if health else 1, 3 if health else panels, squeeze=False,
+                             figsize=_figsize(size, (5 * (3 if health else panels),
+                                                     9 if health else 4.5)))
+    axes = grid[0][:panels]
+    if health:
+        draw_health(grid[1], history)
+        if panels == 2:
+            grid[0][2].axis("off")
     marker = "o" if len(epochs) <= 30 else None
 
     ax = axes[0]
@@ -233,6 +247,8 @@ def plot_history(history, path, title=None, size=None):
     colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(layers)))
     zeros = False
     for l, layer in enumerate(layers):
+        if np.isnan(grad_W[:, l]).all() and "type" in layer:  # pooling, dropout: no W
+            continue
         ax.plot(epoch, grad_W[:, l], marker=marker, markersize=3, color=colours[l],
                 label=f"layer {l + 1} ({layer['n_out']}×{layer['n_in']})")
         zeros |= _mark_zeros(ax, epoch, grad_W[:, l], colours[l], row=l)
@@ -283,6 +299,65 @@ def plot_history(history, path, title=None, size=None):
     fig.suptitle(title or default)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+# -- the health of every layer ------------------------------------------------
+
+HEALTH_PANELS = (("dead_fraction", "Dead ReLU units", "fraction never positive in the epoch"),
+                 ("saturated_fraction", "Saturated sigmoid/tanh units",
+                  "fraction with |φ'| < 1e-3 of its max"),
+                 ("update_ratio", "Size of the steps", r"$\|\Delta W_l\| / \|W_l\|$ per step"))
+
+
+def has_health(history):
+    """Does a history hold the health fields (a history from before them does not)?"""
+    return any(any(v is not None for v in epoch.get(field) or [])
+               for epoch in history["epochs"] for field, _, _ in HEALTH_PANELS)
+
+
+def draw_health(axes, history):
+    """Draw the health fields of a history on three axes (one per field), a line per layer."""
+    from matplotlib.ticker import MaxNLocator
+
+    layers, epochs = history["layers"], history["epochs"]
+    epoch = np.array([e["epoch"] for e in epochs], dtype=float)
+    colours = _pyplot().get_cmap("viridis")(np.linspace(0, 0.9, len(layers)))
+    marker = "o" if len(epochs) <= 30 else None
+    named = set()  # the layers already named in a legend of the row (same colours throughout)
+    for ax, (field, title, ylabel) in zip(axes, HEALTH_PANELS):
+        table = [e.get(field) or [None] * len(layers) for e in epochs]
+        drawn = zeros = False
+        for l, layer in enumerate(layers):
+            values = _series([row[l] if l < len(row) else None for row in table])
+            if np.any(np.isfinite(values)):
+                name = None if l in named else f"layer {l + 1} ({layer.get('activation', '?')})"
+                ax.plot(epoch, values, marker=marker, markersize=3, color=colours[l], label=name)
+                drawn = True
+                if field != "update_ratio":
+                    named.add(l)
+                if field == "update_ratio":  # W did not move at all: 0 has no place on a log axis
+                    zeros |= _mark_zeros(ax, epoch, values, colours[l], row=l)
+        if field == "update_ratio":
+            if zeros:
+                ax.plot([], [], "v", color="grey", label=ZERO_MARK)
+            _log_axis(ax)
+            ax.autoscale(False)  # the band below marks where the values lie, not the axis
+            ax.axhspan(*UPDATE_RATIO_RANGE, color="C2", alpha=0.08)
+            ax.axhline(HEALTHY_UPDATE_RATIO, color="C2", linestyle=":",
+                       label=f"healthy: about {HEALTHY_UPDATE_RATIO:g} (shaded: no verdict)")
+        else:
+            ax.set_ylim(-0.03, 1.03)
+            ax.grid(True, alpha=0.3)
+        if not drawn:
+            ax.text(0.5, 0.5, "no layer of this kind", transform=ax.transAxes, ha="center",
+                    color="grey")
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel("epoch")
+        ax.set_xlim(epoch.min() - 0.5, epoch.max() + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(ylabel)
+        if drawn:
+            ax.legend(fontsize="x-small", loc="best")
 
 
 # -- the vanishing-gradient experiment ----------------------------------------

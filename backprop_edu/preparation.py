@@ -7,7 +7,7 @@
     train_epochs(net, SGD(net, lr=0.1), X[train], y[train], X[val], y[val], rng=rng)
 
     X, y = prepare_for_model(net.metadata, "test.csv", target="label")  # scaled as in training
-    predictions(net.metadata, net.forward(X))        # class names, or targets in their units
+    predictions(net.metadata, net.forward(X, training=False))  # class names, or targets
 
 ``prepare`` draws the validation split from ``rng`` (one permutation, its only draw,
 so the Generator then goes on to the weights and the shuffling as before), standardises

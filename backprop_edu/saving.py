@@ -22,10 +22,13 @@ import numpy as np
 from backprop_edu.files import atomic_file
 from backprop_edu.layers import Dense
 from backprop_edu.residual import Residual
+from backprop_edu.routing import AvgPool, Dropout, MaxPool
+from backprop_edu.tied import TiedDense
 
 FILE_FORMAT = "backprop-edu network, version 2"
 OLDER_FORMATS = ("backprop-edu network, version 1",)  # read as well (no dtype in the layers)
-KNOWN_LAYERS = {"Dense": Dense, "Residual": Residual}
+KNOWN_LAYERS = {"Dense": Dense, "Residual": Residual, "TiedDense": TiedDense, "MaxPool": MaxPool,
+                "AvgPool": AvgPool, "Dropout": Dropout}
 EXPECTED = "expected the .npz file written by Network.save(path)"
 
 

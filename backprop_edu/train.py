@@ -18,6 +18,10 @@ gradients the layers already hold (no extra pass):
     ‖δ^(l)‖  the norm of one sample's error signal, a column of layer.delta,
              averaged over the batch                   (then over the epoch's batches)
 
+Around each optimiser step it also gathers each layer's health (health.py): the
+fraction of dead ReLU units, of saturated sigmoid/tanh units, and ‖ΔW_l‖/‖W_l‖
+of the steps, from a_l and W_l, over the whole epoch.
+
 With clip_norm=C the gradients are clipped by global norm before each step
 (clipping.py: scaled by C/‖g‖ when ‖g‖ > C); the record then also holds
 grad_norm_before_clip, the mean over the epoch's steps of ‖g‖ before clipping,
@@ -41,6 +45,7 @@ import time
 import numpy as np
 
 from backprop_edu.clipping import check_max_norm, clip_grad_norm
+from backprop_edu.health import EpochHealth
 
 EVAL_CHUNK = 4096  # samples per forward pass when evaluating: memory O(chunk × width)
 
@@ -149,8 +154,9 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
     clip_norm: C > 0 clips the gradients by global norm before every step (None: no clipping).
 
     A record: epoch, train_loss, train_accuracy, val_loss, val_accuracy (None where
-    there are no labels or no validation data), grad_W_norm, grad_b_norm, delta_norm
-    (one float per layer, l = 1..L), seconds; with clip_norm also grad_norm_before_clip
+    there are no labels or no validation data), grad_W_norm, grad_b_norm, delta_norm,
+    dead_fraction, saturated_fraction, update_ratio (one value per layer, l = 1..L; None
+    where it does not apply), seconds; with clip_norm also grad_norm_before_clip
     (mean over the epoch's steps) and clipped_steps. Raises Diverged on a NaN/infinite loss.
     """
     rng = np.random.default_rng(rng)
@@ -176,6 +182,7 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
         rng.shuffle(order)
         loss_sum, correct = 0.0, 0
         sum_W, sum_b, sum_delta = [0.0] * L, [0.0] * L, [0.0] * L
+        health = EpochHealth(layers)  # dead and saturated units, update ratios (health.py)
         seen = batches = 0
         sum_clip, clipped = 0.0, 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -206,7 +213,9 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
                     norm_before = clip_grad_norm(parameters, clip_norm)
                     sum_clip += norm_before
                     clipped += norm_before > clip_norm
+                health.after_backward()                # reads a_l; keeps W_l before the step
                 optimizer.step()
+                health.after_step()                    # ‖ΔW_l‖ / ‖W_l‖ of the step just taken
 
                 loss_sum += J * len(batch)
                 if labels is not None:
@@ -235,6 +244,7 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
             "grad_W_norm": mean_norms(sum_W, batches, [norm_W for norm_W, _, _ in norms]),
             "grad_b_norm": mean_norms(sum_b, batches, [norm_b for _, norm_b, _ in norms]),
             "delta_norm": mean_norms(sum_delta, batches, [delta for _, _, delta in norms]),
+            **health.record(),
             "seconds": time.perf_counter() - started,
         }
         if clip_norm is not None:

@@ -3,6 +3,7 @@
     run(*args)              `backprop-edu ARGS...` in this process, through click's CliRunner
     installed_command()     the path of the installed `backprop-edu` console script
     read_image(path)        a written figure as an array of pixels
+    capture_figures(monkeypatch, module)   keep the figures a module's plot functions draw
     assert_one_line_error(result, *fragments)   a failed command: one "Error" line, no traceback
     write(directory, name, text)   a text file, e.g. a CSV or a student's solution -> its path
     random_batch(rng, ...)  Gaussian inputs and targets (class labels or real vectors) for a loss
@@ -46,6 +47,21 @@ def assert_one_line_error(result, *fragments):
     assert len(error_lines) == 1, result.output
     for fragment in fragments:
         assert fragment in error_lines[0], error_lines[0]
+
+
+def capture_figures(monkeypatch, module):
+    """Keep every figure the plot functions of ``module`` draw (each is still written to
+    disk), for a test to inspect -> the list they are appended to."""
+    from backprop_edu import plots
+
+    figures = []
+    write = plots.save_figure
+
+    def keep(fig, path, dpi=plots.DPI):
+        figures.append(fig)
+        write(fig, path, dpi)
+    monkeypatch.setattr(module, "save_figure", keep)
+    return figures
 
 
 def read_image(path):

@@ -69,7 +69,7 @@ def test_history_file_follows_the_documented_schema(tmp_path):
     for record in run_["epochs"]:
         assert set(record) == {"epoch", "train_loss", "train_accuracy", "val_loss",
                                "val_accuracy", "grad_W_norm", "grad_b_norm", "delta_norm",
-                               "seconds"}
+                               "dead_fraction", "saturated_fraction", "update_ratio", "seconds"}
         assert all(len(record[key]) == 3 for key in ("grad_W_norm", "grad_b_norm", "delta_norm"))
         assert 0 <= record["val_accuracy"] <= 1 and record["seconds"] > 0
     # the table's last row shows the history's last ‖∇W_l‖

@@ -9,7 +9,7 @@ import pytest
 from backprop_edu import Dense, Network
 from backprop_edu import plots
 from backprop_edu.experiments import modes_experiment, vanishing_experiment
-from conftest import read_image
+from conftest import capture_figures, read_image
 
 
 def assert_real_image(path, size=None):
@@ -25,14 +25,7 @@ def assert_real_image(path, size=None):
 @pytest.fixture
 def captured(monkeypatch):
     """Keep the figure each plot function draws (still written to disk) for inspection."""
-    figures = []
-    write = plots.save_figure
-
-    def keep(fig, path, dpi=plots.DPI):
-        figures.append(fig)
-        write(fig, path, dpi)
-    monkeypatch.setattr(plots, "save_figure", keep)
-    return figures
+    return capture_figures(monkeypatch, plots)
 
 
 def history(accuracy=True, validation=True, epochs=4):

@@ -91,9 +91,21 @@ from backprop_edu.cli.stability import stability  # noqa: E402
 
 main.add_command(stability)
 
+from backprop_edu.cli.adversarial import adversarial, saliency  # noqa: E402
+
+main.add_command(saliency)
+main.add_command(adversarial)
+
+from backprop_edu.cli.costs import memory, slowdown  # noqa: E402
+
+main.add_command(memory)
+main.add_command(slowdown)
+
 from backprop_edu.cli.example import example  # noqa: E402
+from backprop_edu.cli.graph import graph  # noqa: E402
 
 main.add_command(example)
+main.add_command(graph)
 
 from backprop_edu.cli.check import gradcheck  # noqa: E402
 

@@ -11,16 +11,18 @@ import click
 import numpy as np
 
 from backprop_edu.activations import ACTIVATIONS
-from backprop_edu.cli.options import (SEED, FiniteFloatRange, json_option, parse_layers,
-                                      print_or_write)
+from backprop_edu.cli.options import (SEED, FiniteFloatRange, json_option,
+                                      parse_layers_with_pooling, print_or_write)
 from backprop_edu.gradcheck import gradcheck as check_gradients
 from backprop_edu.losses import LOSSES
 from backprop_edu import build_network
 
 
 @click.command(name="gradcheck")
-@click.option("--layers", "widths", default="4,8,8,3", show_default=True, callback=parse_layers,
-              help="Every width, input to output, e.g. 4,8,8,3.")
+@click.option("--layers", "widths", default="4,8,8,3", show_default=True,
+              callback=parse_layers_with_pooling,
+              help="Every width, input to output, e.g. 4,8,8,3; maxpoolK or avgpoolK between "
+                   "two widths pools windows of K units, e.g. 4,8,maxpool2,3.")
 @click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default="tanh",
               show_default=True, help="φ of the hidden layers (the output layer is linear).")
 @click.option("--loss", type=click.Choice(list(LOSSES)), default="softmax_cross_entropy",
@@ -46,14 +48,19 @@ def gradcheck(widths, activation, loss, residual, samples, eps, max_entries, tol
     Example:
       backprop-edu gradcheck --layers 4,16,16,3 --activation sigmoid
       backprop-edu gradcheck --layers 4,8,8,1 --loss half_mse --residual
+      backprop-edu gradcheck --layers 4,12,maxpool3,8,avgpool2,3
     """
     if loss == "softmax_cross_entropy" and widths[-1] < 2:
         raise click.BadParameter("softmax_cross_entropy needs at least 2 outputs",
                                  param_hint="'--layers'")
     rng = np.random.default_rng(seed)
-    net = build_network(widths, activation=activation, loss=loss, residual=residual, rng=rng)
+    try:
+        net = build_network(widths, activation=activation, loss=loss, residual=residual, rng=rng)
+    except ValueError as error:  # e.g. a pooling window that does not divide the width below
+        raise click.BadParameter(str(error), param_hint="'--layers'") from None
     for layer in net.layers:  # random biases keep ReLU's kink away from exact zeros
-        layer.b[...] = 0.1 * rng.standard_normal(layer.n_out)
+        if "b" in layer.params:
+            layer.b[...] = 0.1 * rng.standard_normal(layer.n_out)
     X = rng.standard_normal((samples, widths[0]))
     if loss == "softmax_cross_entropy":
         Y = rng.integers(0, widths[-1], size=samples)

@@ -105,7 +105,7 @@ def predict(model, data, split, output):
     net = load_model(model)
     X, _ = prepare_for_model(net.metadata, data, with_target=False, split=split,
                              dtype=net.dtype)
-    values = predictions(net.metadata, net.forward(X))
+    values = predictions(net.metadata, net.forward(X, training=False))  # dropout: off
     if net.metadata["task"] == "regression":
         values = [f"{value:.10g}" for value in values]
     text = io.StringIO()

@@ -1,6 +1,10 @@
 """What the commands' options accept: every check of a value on the command line, in one place.
 
     parse_layers          --layers 64,32,10 -> [64, 32, 10]
+    parse_layers_with_pooling
+                          --layers 64,64,maxpool2,10 -> [64, 64, 'maxpool2', 10]
+    parse_number          --y 1/2 -> 0.5: a finite number, fractions allowed
+    parse_numbers         --x 2,-1 -> (2.0, -1.0): so many comma-separated numbers
     comma_list(known)     --activations sigmoid,relu -> ['sigmoid', 'relu'], each one known
     output_path           a file to write: its directory exists and may be written in
     figure_path           an image to write: output_path, and an extension matplotlib writes
@@ -25,7 +29,9 @@ What is left out: the options themselves, which each command declares with its o
 import json
 import math
 import os
+import re
 import tempfile
+from fractions import Fraction
 
 import click
 
@@ -55,27 +61,65 @@ class FiniteFloatRange(click.FloatRange):
         return f"{self.min}{low}x{high}{self.max}"
 
 
-def parse_layers(ctx, param, value):
-    """'64,32,10' -> [64, 32, 10]: every width, input to output."""
+POOLING = re.compile(r"(maxpool|avgpool)[0-9]+")  # a pooling layer in --layers: maxpool2, ...
+
+
+def parse_layers(ctx, param, value, pooling=False):
+    """'64,32,10' -> [64, 32, 10]: every width, input to output. With pooling=True, also
+    'maxpoolK' / 'avgpoolK' between the widths: '64,64,maxpool2,10' -> [64, 64, 'maxpool2', 10]."""
     if value is None:
         return None
     example = "e.g. --layers 64,32,10 (input width, hidden widths, output width)"
+    if pooling:
+        example = ("e.g. --layers 64,32,10 or 64,64,maxpool2,10 (input width, hidden widths "
+                   "with maxpoolK or avgpoolK between them, output width)")
     parts = [part.strip() for part in value.split(",")]
     if any(part == "" for part in parts):
         raise click.BadParameter(f"{value!r} has an empty width; list positive integers "
                                  f"separated by commas, {example}")
+    pools = [pooling and POOLING.fullmatch(part.lower()) is not None for part in parts]
     try:
-        widths = [int(part) for part in parts]
+        widths = [part.lower() if pool else int(part) for part, pool in zip(parts, pools)]
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a list of integers; {example}") from None
-    if len(widths) < 2:
+        what = "integers and pooling layers" if pooling else "integers"
+        raise click.BadParameter(f"{value!r} is not a list of {what}; {example}") from None
+    if len(widths) - sum(pools) < 2:
         raise click.BadParameter(f"{value!r} has one width; a network needs at least an input "
                                  f"and an output width, {example}")
-    bad = [w for w in widths if w <= 0]
+    if pools[0] or pools[-1]:
+        raise click.BadParameter(f"{value!r} starts or ends with a pooling layer; the first "
+                                 f"entry is the input width and the last the output width, "
+                                 f"{example}")
+    bad = [w for w, pool in zip(widths, pools) if not pool and w <= 0]
     if bad:
         raise click.BadParameter(f"{value!r} has the width {bad[0]}; every width must be a "
                                  f"positive integer, {example}")
     return widths
+
+
+def parse_layers_with_pooling(ctx, param, value):
+    """parse_layers, with pooling layers: '64,64,maxpool2,10' -> [64, 64, 'maxpool2', 10]."""
+    return parse_layers(ctx, param, value, pooling=True)
+
+
+def parse_number(text, option):
+    """'2', '-1', '0.5', '1/2' or '1e-3' -> a float; a one-line error otherwise."""
+    try:
+        return float(Fraction(text.strip()))
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise click.ClickException(
+            f"{option} {text!r} is not a finite number: write e.g. 2, -1, 0.5 or 1/2") from None
+
+
+def parse_numbers(text, option, count, why, example):
+    """'2,-1' -> (2.0, -1.0): exactly ``count`` comma-separated numbers (``why``: the reason,
+    e.g. "the network has 2 inputs"; ``example``: a right value, e.g. "2,-1")."""
+    parts = text.split(",")
+    if len(parts) != count:
+        raise click.ClickException(
+            f"{option} needs {count} comma-separated number{'s' if count != 1 else ''} ({why}), "
+            f"got {len(parts)}: {text!r}; e.g. {option} {example}")
+    return tuple(parse_number(part, f"{option} value") for part in parts)
 
 
 def comma_list(known, what):

@@ -3,6 +3,9 @@
         epoch  train loss  train acc   val loss    val acc  ‖∇W1‖ 64×64  ‖∇W2‖ 10×64
             1      1.1019     0.6975     0.4759     0.8969    1.043e+00    1.135e+00
 
+With --health, each layer's health follows (backprop_edu.health): dead ReLU units
+(deadl), saturated sigmoid/tanh units (satl), in %, and the update ratio ‖ΔW_l‖/‖W_l‖.
+
 The table goes to stdout, one row per epoch; the bar goes to stderr, one step per
 mini-batch, and only when both are a terminal (it shares the terminal with the table:
 none when either goes to a file or a pipe, so no bar is ever mixed into the output).
@@ -15,6 +18,8 @@ import sys
 
 import click
 
+from backprop_edu.health import activation_of
+
 
 def number(value):
     """A loss for the table: fixed point while it is readable, scientific when it is huge."""
@@ -22,9 +27,10 @@ def number(value):
 
 
 class Table:
-    """The per-epoch table: fixed columns, then ‖∇W_l‖ of every layer, named by index and shape."""
+    """The per-epoch table: fixed columns, then ‖∇W_l‖ of every layer that has a W (pooling
+    and dropout have none), named by index and shape."""
 
-    def __init__(self, net, accuracy, validation, clipping=False):
+    def __init__(self, net, accuracy, validation, clipping=False, health=False):
         self.columns = ["epoch", "train loss"]
         if accuracy:
             self.columns.append("train acc")
@@ -33,10 +39,22 @@ class Table:
             if accuracy:
                 self.columns.append("val acc")
         self.n_fixed = len(self.columns)
-        self.columns += [f"‖∇W{l}‖ {layer.n_out}×{layer.n_in}"
-                         for l, layer in enumerate(net.layers, start=1)]
+        self.columns += [f"‖∇W{l}‖ {layer.n_out}×{layer.n_in}"  # pooling, dropout: no W
+                         for l, layer in enumerate(net.layers, start=1) if "W" in layer.params]
         if clipping:  # train --clip-norm: the global norm before clipping, and how often
             self.columns += ["‖g‖ before clip", "clipped"]
+        self.health = []  # train --health: (record key, layer index) of each health column
+        for l, layer in enumerate(net.layers if health else [], start=1):
+            kind = activation_of(layer)
+            if kind == "relu":
+                self.health.append(("dead_fraction", l - 1))
+                self.columns.append(f"dead{l}")
+            elif kind in ("sigmoid", "tanh"):
+                self.health.append(("saturated_fraction", l - 1))
+                self.columns.append(f"sat{l}")
+            if "W" in layer.params:
+                self.health.append(("update_ratio", l - 1))
+                self.columns.append(f"ΔW{l}/W{l}")
         self.widths = [max(len(name), 9) for name in self.columns]
         self.accuracy, self.validation, self.clipping = accuracy, validation, clipping
 
@@ -51,9 +69,13 @@ class Table:
             values.append(number(record["val_loss"]))
             if self.accuracy:
                 values.append(f"{record['val_accuracy']:.4f}")
-        values += [f"{norm:.3e}" for norm in record["grad_W_norm"]]
+        values += [f"{norm:.3e}" for norm in record["grad_W_norm"] if norm is not None]
         if self.clipping:
             values += [f"{record['grad_norm_before_clip']:.3e}", str(record["clipped_steps"])]
+        for key, l in self.health:
+            value = record[key][l]
+            values.append("—" if value is None else f"{value:.1e}" if key == "update_ratio"
+                          else f"{100 * value:.1f}%")
         return "  ".join(value.rjust(w) for value, w in zip(values, self.widths))
 
 

@@ -25,8 +25,9 @@ from backprop_edu import datasets
 from backprop_edu.activations import ACTIVATIONS
 from backprop_edu.checks import CLIPPING
 from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, figure_path,
-                                      output_path, parse_layers)
+                                      output_path, parse_layers_with_pooling)
 from backprop_edu.cli.table import Progress, Table
+from backprop_edu.health import verdicts
 from backprop_edu.history import HistoryWriter
 from backprop_edu.init import INITS
 from backprop_edu.losses import LOSSES
@@ -55,8 +56,10 @@ EXIT_DIVERGED = 3
               default="classification", show_default=True,
               help="For a CSV: class labels of any type (classification) or real-valued "
                    "targets (regression, standardised like the features).")
-@click.option("--layers", "widths", default=None, callback=parse_layers,
-              help="Every layer width, input to output, e.g. 64,32,10. "
+@click.option("--layers", "widths", default=None, callback=parse_layers_with_pooling,
+              help="Every layer width, input to output, e.g. 64,32,10; maxpoolK or avgpoolK "
+                   "between two widths pools windows of K units, e.g. 64,64,maxpool2,10 "
+                   "(64 → 64 → 32 → 10). "
                    f"[default: FEATURES,{DEFAULT_HIDDEN},OUTPUTS of the data]")
 @click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default="relu",
               show_default=True, help="φ of the hidden layers.")
@@ -71,6 +74,10 @@ EXIT_DIVERGED = 3
 @click.option("--init", type=click.Choice(list(INITS)), default=None,
               help="How initial weights are drawn. [default: he for relu/leaky_relu, "
                    "xavier otherwise]")
+@click.option("--dropout", type=FiniteFloatRange(0, 1, max_open=True), default=0.0,
+              show_default=True,
+              help="p of a Dropout layer after every hidden layer (after its pooling): each "
+                   "unit is dropped with probability p while training, none at evaluation.")
 @click.option("--residual", is_flag=True, default=False,
               help="Make every hidden layer whose input and output widths are equal a residual "
                    "block h_l = h_{l−1} + φ(W_l h_{l−1} + b_l). [default: off]")
@@ -111,11 +118,15 @@ EXIT_DIVERGED = 3
               callback=figure_path,
               help="For 2-D data: draw the decision regions after training to this image "
                    "(.png/.svg/.pdf). [default: not drawn]")
+@click.option("--health", is_flag=True, default=False,
+              help="Add each layer's health to the table (dead ReLU units, saturated "
+                   "sigmoid/tanh units, ‖ΔW_l‖/‖W_l‖ per step) and print a verdict per layer "
+                   "at the end. The history holds them either way. [default: off]")
 @click.option("--quiet", "-q", is_flag=True, default=False,
               help="Print only the final result: no table, no progress bar. [default: off]")
-def train(data, target, task, widths, activation, output_activation, loss, init, residual,
-          optimizer, lr, momentum, weight_decay, clip_norm, batch_size, epochs, val_split, seed,
-          dtype, history, save, plot_boundary, quiet):
+def train(data, target, task, widths, activation, output_activation, loss, init, dropout,
+          residual, optimizer, lr, momentum, weight_decay, clip_norm, batch_size, epochs,
+          val_split, seed, dtype, history, save, plot_boundary, health, quiet):
     """Train a network and print, every epoch, its losses and each layer's ‖∇W_l‖.
 
     \b
@@ -124,6 +135,8 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
       backprop-edu train --layers 64,32,32,10 --activation sigmoid --epochs 30 --lr 0.5
       backprop-edu train --data moons --layers 2,16,16,2 --plot-boundary moons.png
       backprop-edu train --data my.csv --target label --layers 4,16,3 --save model.npz
+      backprop-edu train --layers 64,64,maxpool2,10 --dropout 0.2 --save pooled.npz
+      backprop-edu train --layers 64,64,64,10 --lr 1 --health   # ReLU units die
       backprop-edu train --data mnist --layers 784,30,10 --activation sigmoid
           --output-activation sigmoid --loss half_mse --lr 3 --batch-size 10 --epochs 30
 
@@ -171,14 +184,18 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
     config = {"data": str(data), "target": metadata["target"], "task": metadata["task"],
               "layers": widths, "activation": activation,
               "output_activation": output_activation, "loss": loss, "init": init,
-              "residual": residual, "optimizer": optimizer, "lr": lr, "momentum": momentum,
-              "weight_decay": weight_decay, "clip_norm": clip_norm, "batch_size": batch_size,
-              "epochs": epochs, "val_split": val_split, "seed": seed, "dtype": dtype,
-              "history": history, "save": save, "plot_boundary": plot_boundary, "quiet": quiet}
+              "dropout": dropout, "residual": residual, "optimizer": optimizer, "lr": lr,
+              "momentum": momentum, "weight_decay": weight_decay, "clip_norm": clip_norm,
+              "batch_size": batch_size, "epochs": epochs, "val_split": val_split, "seed": seed,
+              "dtype": dtype, "history": history, "save": save, "plot_boundary": plot_boundary,
+              "health": health, "quiet": quiet}
     metadata["config"] = config
     try:
         net = build_network(widths, activation, output_activation, init=init, loss=loss,
-                            residual=residual, dtype=dtype, rng=rng, metadata=metadata)
+                            residual=residual, dtype=dtype, rng=rng, metadata=metadata,
+                            dropout=dropout)
+    except ValueError as error:  # e.g. a pooling window that does not divide the width below
+        raise click.BadParameter(str(error), param_hint="'--layers'") from None
     except MemoryError:
         raise click.BadParameter(f"a {'-'.join(map(str, widths))} network does not fit in this "
                                  "machine's memory: use smaller hidden widths",
@@ -191,14 +208,16 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
 
     writer = HistoryWriter(history, config, net) if history is not None else None
     validation = len(val_rows) > 0
-    table = Table(net, classification, validation, clipping=clip_norm is not None)
+    table = Table(net, classification, validation, clipping=clip_norm is not None,
+                  health=health)
     if not quiet:
         output = "" if output_activation == "identity" else f", {output_activation} output"
         clipped = f", gradients clipped to norm {clip_norm:g}" if clip_norm is not None else ""
         click.echo(f"{name}: {len(train_rows)} training and {len(val_rows)} validation "
                    f"samples, {n_features} features, {what}. Network "
                    f"{'-'.join(map(str, widths))} ({activation}{', residual' if residual else ''}"
-                   f"{output}), {loss}, {optimizer} lr={lr:g}{clipped}, {dtype}.")
+                   f"{output}{f', dropout {dropout:g}' if dropout else ''}), {loss}, "
+                   f"{optimizer} lr={lr:g}{clipped}, {dtype}.")
         click.echo(table.header())
 
     n_batches = -(-len(train_rows) // min(batch_size, len(train_rows)))
@@ -259,6 +278,10 @@ def train(data, target, task, widths, activation, output_activation, loss, init,
     outputs = (("history", history), ("model", save), ("decision regions", plot_boundary))
     written = [f"{what} {path}" for what, path in outputs if path]
     epochs_done = f"{record['epoch']} epoch{'s' if record['epoch'] > 1 else ''}"
+    if health:  # one line per layer, from the last epoch's statistics
+        click.echo(f"health in epoch {record['epoch']}:")
+        for line in verdicts(record):
+            click.echo(f"  {line}")
     click.echo(f"after {epochs_done}: {', '.join(summary)}"
                + (f"; wrote {', '.join(written)}" if written else ""))
 

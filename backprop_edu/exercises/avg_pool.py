@@ -6,14 +6,14 @@ rows, and out[i, j] = the mean of window i in column j. Each input counts for
 1/size of its window's mean, so it gets 1/size of the window's gradient,
 whatever its value: average pooling's backward pass never looks at x.
 
-The package has no pooling layer: the reference is written below as
-equations (avg_pool, avg_pool_backward) and is tested against finite
+The package's pooling layer is AvgPool (routing.py); the reference is written below as
+equations of its own (avg_pool, avg_pool_backward) and is tested against finite
 differences.
 """
 
 import numpy as np
 
-from backprop_edu.exercises.exercise import Case
+from backprop_edu.exercises.exercise import Case, Gradient
 
 NAME = "avg_pool"
 SUMMARY = "Average-pooling backward: share each gradient equally, 1/size to every entry"
@@ -49,11 +49,20 @@ def avg_pool_backward(x, grad_out, size):
     return np.repeat(grad_out / size, size, axis=0)  # ∂out_i/∂x_k = 1/size for each k in window i
 
 
-def cases(rng):
-    shapes = [(2, 1, 1), (2, 3, 4), (3, 2, 5), (4, 3, 3)]  # (size, windows, m)
+def cases(rng, shapes=((2, 1, 1), (2, 3, 4), (3, 2, 5), (4, 3, 3))):  # (size, windows, m)
     return [Case("avg_pool_backward", {"x": rng.normal(size=(size * p, m)),
                                        "grad_out": rng.normal(size=(p, m)), "size": size}, m)
             for size, p, m in shapes]
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((4, 16, 10), (3, 7, 13)))
+
+
+# graded without the reference: ∂/∂x of Σ grad_out ⊙ avg_pool(x); linear in grad_out
+DERIVATIVES = {"avg_pool_backward": {"grad_x": Gradient(
+    "x", lambda x, grad_out, size: np.sum(grad_out * avg_pool(x, size)))}}
+UPSTREAM = {"avg_pool_backward": "grad_out"}
 
 
 def reference(case):

@@ -8,7 +8,7 @@ mean half-MSE loss. Graded against Network.backward of the package.
 
 import numpy as np
 
-from backprop_edu.exercises.exercise import Case, dense_with
+from backprop_edu.exercises.exercise import Case, Gradient, dense_with
 from backprop_edu.network import Network
 
 NAME = "backward_2layer"
@@ -54,13 +54,28 @@ def backward_2layer(W1, b1, W2, b2, X, Y):
     return grad_W1, grad_b1, grad_W2, grad_b2
 
 
-def cases(rng):
-    shapes = [(1, 1, 1, 1), (2, 3, 1, 4), (3, 3, 3, 5), (4, 5, 2, 3), (2, 2, 2, 1)]  # n0 n1 n2 m
+def cases(rng, shapes=((1, 1, 1, 1), (2, 3, 1, 4), (3, 3, 3, 5), (4, 5, 2, 3), (2, 2, 2, 1))):
+    # shapes: (n0, n1, n2, m)
     return [Case("backward_2layer", {"W1": rng.normal(size=(n1, n0)), "b1": rng.normal(size=n1),
                                      "W2": rng.normal(size=(n2, n1)), "b2": rng.normal(size=n2),
                                      "X": rng.normal(size=(n0, m)), "Y": rng.normal(size=(n2, m))},
                  m)
             for n0, n1, n2, m in shapes]
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((8, 12, 4, 32), (5, 3, 6, 17)))
+
+
+def mean_loss(W1, b1, W2, b2, X, Y):
+    """J = (1/m) Σ_i ½‖ŷ_i − y_i‖², ŷ = W_2 σ(W_1 X + b_1) + b_2: the forward pass alone."""
+    y_hat = W2 @ (1 / (1 + np.exp(-(W1 @ X + b1[:, None])))) + b2[:, None]
+    return 0.5 * np.sum((y_hat - Y) ** 2) / X.shape[1]
+
+
+# graded without the reference: the four gradients of the forward pass's mean loss
+DERIVATIVES = {"backward_2layer": {name: Gradient(of, mean_loss) for name, of in (
+    ("grad_W1", "W1"), ("grad_b1", "b1"), ("grad_W2", "W2"), ("grad_b2", "b2"))}}
 
 
 def reference(case):

@@ -8,7 +8,7 @@ Graded against losses.half_mse of the package.
 
 import numpy as np
 
-from backprop_edu.exercises.exercise import Case
+from backprop_edu.exercises.exercise import Case, Gradient
 from backprop_edu.losses import half_mse
 
 NAME = "bp1_mse"
@@ -38,10 +38,18 @@ def bp1_mse(y_hat, y):
     return y_hat - y  # BP1: δ^(L) = ŷ − y
 
 
-def cases(rng):
-    shapes = [(1, 1), (1, 4), (3, 5), (4, 2), (2, 8)]  # (n_out, m)
+def cases(rng, shapes=((1, 1), (1, 4), (3, 5), (4, 2), (2, 8))):  # (n_out, m)
     return [Case("bp1_mse", {"y_hat": rng.normal(size=(n, m)), "y": rng.normal(size=(n, m))}, m)
             for n, m in shapes]
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((10, 64), (7, 33)))
+
+
+# graded without the reference: δ^(L) = ∂/∂ŷ of Σ_i ½‖ŷ_i − y_i‖² (no 1/m: per sample)
+DERIVATIVES = {"bp1_mse": {"delta": Gradient("y_hat", lambda y_hat, y:
+                                             0.5 * np.sum((y_hat - y) ** 2))}}
 
 
 def reference(case):

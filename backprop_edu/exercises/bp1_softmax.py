@@ -8,7 +8,7 @@ has logits near a thousand). Graded against losses.softmax_cross_entropy.
 
 import numpy as np
 
-from backprop_edu.exercises.exercise import Case
+from backprop_edu.exercises.exercise import Case, Gradient
 from backprop_edu.losses import softmax_cross_entropy
 
 NAME = "bp1_softmax"
@@ -45,12 +45,29 @@ def bp1_softmax(a, labels):
     return delta
 
 
-def cases(rng):
-    # (n_out, m, scale of the logits): the last case overflows a softmax that skips the max
-    shapes = [(2, 1, 1.0), (3, 5, 1.0), (5, 4, 3.0), (10, 6, 1.0), (4, 3, 1000.0)]
+# (n_out, m, scale of the logits): the last case overflows a softmax that skips the max
+SHAPES = ((2, 1, 1.0), (3, 5, 1.0), (5, 4, 3.0), (10, 6, 1.0), (4, 3, 1000.0))
+
+
+def cases(rng, shapes=SHAPES):
     return [Case("bp1_softmax", {"a": scale * rng.normal(size=(n, m)),
                                  "labels": rng.integers(0, n, size=m)}, m)
             for n, m, scale in shapes]
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((20, 50, 1.0), (7, 30, 500.0)))
+
+
+def cross_entropy_sum(a, labels):
+    """Σ_i −log softmax(a_i)_{y_i} = Σ_i (log Σ_k e^(a_ki) − a_{y_i,i}); the max of the real
+    part is subtracted (a constant: it changes no derivative), so e^a cannot overflow."""
+    c = a.real.max(axis=0)
+    return np.sum(np.log(np.sum(np.exp(a - c), axis=0)) + c - a[labels, np.arange(a.shape[1])])
+
+
+# graded without the reference: δ^(L) = ∂/∂a_L of the summed cross-entropy (per sample)
+DERIVATIVES = {"bp1_softmax": {"delta": Gradient("a", cross_entropy_sum)}}
 
 
 def reference(case):

@@ -8,7 +8,7 @@ Graded against Dense.backward of the package.
 
 import numpy as np
 
-from backprop_edu.exercises.exercise import Case, dense_with
+from backprop_edu.exercises.exercise import Case, Gradient, dense_with
 
 NAME = "bp2"
 SUMMARY = "BP2: the error of a tanh hidden layer, δ^(l) = φ'(a_l) ⊙ (W_{l+1}ᵀ δ^(l+1))"
@@ -40,13 +40,23 @@ def bp2(W_next, delta_next, a):
     return phi_prime * (W_next.T @ delta_next)     # BP2: δ^(l) = φ'(a_l) ⊙ (W_{l+1}ᵀ δ^(l+1))
 
 
-def cases(rng):
+def cases(rng, shapes=((1, 1, 1), (3, 2, 5), (4, 4, 3), (2, 5, 7), (6, 3, 1))):
     """(n_l, n_{l+1}, m) of several shapes, square W among them (where W and Wᵀ both fit)."""
-    shapes = [(1, 1, 1), (3, 2, 5), (4, 4, 3), (2, 5, 7), (6, 3, 1)]
     return [Case("bp2", {"W_next": rng.normal(size=(n_next, n)),
                          "delta_next": rng.normal(size=(n_next, m)),
                          "a": rng.normal(size=(n, m))}, m)
             for n, n_next, m in shapes]
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((20, 12, 30), (16, 16, 9)))
+
+
+# graded without the reference: δ^(l) = ∂/∂a_l of Σ δ^(l+1) ⊙ (W_{l+1} tanh(a_l)), which is
+# what sends δ^(l+1) down; BP2 is linear in δ^(l+1)
+DERIVATIVES = {"bp2": {"delta": Gradient("a", lambda W_next, delta_next, a:
+                                         np.sum(delta_next * (W_next @ np.tanh(a))))}}
+UPSTREAM = {"bp2": "delta_next"}
 
 
 def reference(case):

@@ -7,7 +7,7 @@ of the mean loss enters here and only here. Graded against Dense.backward.
 
 import numpy as np
 
-from backprop_edu.exercises.exercise import Case, dense_with
+from backprop_edu.exercises.exercise import Case, Gradient, dense_with
 
 NAME = "bp3_bp4"
 SUMMARY = "BP3 and BP4 for a batch: ∇W = (1/m) Δ Hᵀ and ∇b = the row-mean of Δ"
@@ -41,11 +41,37 @@ def bp3_bp4(delta, h_prev):
     return grad_W, grad_b
 
 
-def cases(rng):
-    shapes = [(1, 1, 1), (2, 3, 4), (3, 3, 5), (4, 2, 6), (2, 5, 1)]  # (n_out, n_in, m)
+def cases(rng, shapes=((1, 1, 1), (2, 3, 4), (3, 3, 5), (4, 2, 6), (2, 5, 1))):  # n_out n_in m
     return [Case("bp3_bp4", {"delta": rng.normal(size=(n_out, m)),
                              "h_prev": rng.normal(size=(n_in, m))}, m)
             for n_out, n_in, m in shapes]
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((12, 9, 40), (5, 16, 7)))
+
+
+def layer_objective(delta, h_prev, W, b):
+    """(1/m) Σ Δ ⊙ (W H + b): the pre-activations weighted by their errors, whose gradients in W
+    and b are BP3 and BP4 (at any W and b: the objective is linear in them)."""
+    return np.sum(delta * (W @ h_prev + b[:, None])) / delta.shape[1]
+
+
+def zero_W(delta, h_prev):
+    return np.zeros((delta.shape[0], h_prev.shape[0]))
+
+
+def zero_b(delta, h_prev):
+    return np.zeros(delta.shape[0])
+
+
+# graded without the reference: ∇W and ∇b of the layer's objective, at W = 0 and b = 0
+DERIVATIVES = {"bp3_bp4": {
+    "grad_W": Gradient("W", lambda delta, h_prev, W:
+                       layer_objective(delta, h_prev, W, zero_b(delta, h_prev)), at=zero_W),
+    "grad_b": Gradient("b", lambda delta, h_prev, b:
+                       layer_objective(delta, h_prev, zero_W(delta, h_prev), b), at=zero_b)}}
+UPSTREAM = {"bp3_bp4": "delta"}
 
 
 def reference(case):

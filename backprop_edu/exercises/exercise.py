@@ -18,6 +18,21 @@ An exercise is one module of this package. It holds:
                              wrong answer looks like (a mistake that makes no sense for a
                              case's shapes may simply raise; it is then skipped)
 
+and, for grading (each optional):
+
+    hidden_cases(rng)        larger cases, drawn after cases(rng) from the same generator,
+                             used only when a teacher grades (with a secret seed)
+    DERIVATIVES              {function: {output: Gradient(...) or Directional(...)}}: the
+                             outputs that are derivatives of a forward function. The grader
+                             then computes the right answer itself (complex step, or central
+                             differences where analytic=False) instead of calling reference()
+    UPSTREAM                 {function: the input that is the upstream gradient}: the answer
+                             must be linear in it, and a grading run checks that it is
+    TOLERANCE                (rtol, atol) of the comparison, if not (1e-6, 1e-9)
+
+An exercise that declares DERIVATIVES for every function needs no reference(); a
+teacher's own exercise folder (docs/exercises.md) may leave it out.
+
 The arrays follow the project's notation: the batch is columns (a layer's
 activations are n × m, one column per sample), δ has one column per sample,
 and the 1/m of the mean loss appears in BP3/BP4 only.
@@ -28,9 +43,32 @@ answers (the backprop_edu.grader package).
 
 import ast
 import inspect
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 from backprop_edu.layers import Dense
+
+
+class Gradient(NamedTuple):
+    """An output that is ∂f/∂(input ``of``), f a scalar function of the case's inputs, called
+    with them by name. analytic=False for f with kinks (ReLU, max): central differences then
+    replace the complex step, so f must also take complex numbers when analytic is True.
+    When ``of`` is not an input (a layer's W, for BP3), ``at`` gives the point: a function
+    of the inputs (by name) returning the array to differentiate at."""
+
+    of: str
+    f: Callable
+    analytic: bool = True
+    at: Optional[Callable] = None
+
+
+class Directional(NamedTuple):
+    """An output that is d/dt f(inputs with ``of`` + t·``direction``) at t = 0, f a function
+    of the case's inputs (by name) with an array value: a Jacobian-vector product."""
+
+    of: str
+    direction: str
+    f: Callable
+    analytic: bool = True
 
 
 class Case(NamedTuple):

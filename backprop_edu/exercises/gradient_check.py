@@ -59,12 +59,17 @@ def numerical_gradient(W, X, Y, eps):
     return grad
 
 
-def cases(rng):
-    shapes = [(1, 1, 1, 1e-4), (2, 3, 4, 1e-3), (3, 3, 5, 1e-4), (4, 2, 6, 1e-2)]  # n_out n_in m ε
+def cases(rng, shapes=((1, 1, 1, 1e-4), (2, 3, 4, 1e-3), (3, 3, 5, 1e-4), (4, 2, 6, 1e-2))):
+    # shapes: (n_out, n_in, m, ε)
     return [Case("numerical_gradient", {"W": rng.normal(size=(n_out, n_in)),
                                         "X": rng.normal(size=(n_in, m)),
                                         "Y": rng.normal(size=(n_out, m)), "eps": eps}, m)
             for n_out, n_in, m, eps in shapes]
+
+
+def hidden_cases(rng):
+    """Graded against reference(): the answer is itself a finite difference, by definition."""
+    return cases(rng, shapes=((6, 5, 20, 1e-3),))
 
 
 def reference(case):

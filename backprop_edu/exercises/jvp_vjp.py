@@ -17,7 +17,7 @@ written below as equations and tested against finite differences.
 
 import numpy as np
 
-from backprop_edu.exercises.exercise import Case, dense_with
+from backprop_edu.exercises.exercise import Case, Directional, Gradient, dense_with
 
 NAME = "jvp_vjp"
 SUMMARY = "Forward mode versus reverse mode: J v by a tangent pass, Jᵀu by a backward pass"
@@ -67,8 +67,7 @@ def vjp(W1, b1, W2, b2, x, u):
     return W1.T @ delta1                            # x̄ = W_1ᵀ δ_1 = J_f(x)ᵀ u
 
 
-def cases(rng):
-    shapes = [(1, 1, 1), (3, 4, 2), (2, 5, 4), (4, 4, 4)]  # (n_0, n_1, n_2)
+def cases(rng, shapes=((1, 1, 1), (3, 4, 2), (2, 5, 4), (4, 4, 4))):  # (n_0, n_1, n_2)
     result = []
     for n0, n1, n2 in shapes:
         weights = {"W1": rng.normal(size=(n1, n0)), "b1": rng.normal(size=n1),
@@ -77,6 +76,23 @@ def cases(rng):
         result.append(Case("jvp", {**weights, "v": rng.normal(size=n0)}))
         result.append(Case("vjp", {**weights, "u": rng.normal(size=n2)}))
     return result
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((10, 20, 6),))
+
+
+def network(W1, b1, W2, b2, x):
+    """f(x) = W_2 tanh(W_1 x + b_1) + b_2: the forward pass alone."""
+    return W2 @ np.tanh(W1 @ x + b1) + b2
+
+
+# graded without the references: J v is f's derivative along v; Jᵀu is the gradient of u · f
+DERIVATIVES = {
+    "jvp": {"Jv": Directional("x", "v", lambda W1, b1, W2, b2, x, v:
+                              network(W1, b1, W2, b2, x))},
+    "vjp": {"JTu": Gradient("x", lambda W1, b1, W2, b2, x, u: u @ network(W1, b1, W2, b2, x))}}
+UPSTREAM = {"vjp": "u"}
 
 
 def reference(case):

@@ -6,14 +6,14 @@ rows, and out[i, j] = max of window i in column j. Its backward pass sends
 ∂J/∂out[i, j] to the one entry that was the max and 0 to the others: max is
 a switch, and its derivative says which input got through.
 
-The package has no pooling layer: the reference is written below as
-equations (max_pool, max_pool_backward) and is tested against finite
+The package's pooling layer is MaxPool (routing.py); the reference is written below as
+equations of its own (max_pool, max_pool_backward) and is tested against finite
 differences.
 """
 
 import numpy as np
 
-from backprop_edu.exercises.exercise import Case
+from backprop_edu.exercises.exercise import Case, Gradient
 
 NAME = "max_pool"
 SUMMARY = "Max-pooling backward: route each gradient to the max of its window, 0 elsewhere"
@@ -55,11 +55,22 @@ def max_pool_backward(x, grad_out, size):
     return grad_x.reshape(n, m)
 
 
-def cases(rng):
-    shapes = [(2, 1, 1), (2, 3, 4), (3, 2, 5), (4, 2, 3), (1, 3, 2)]  # (size, windows, m)
+def cases(rng, shapes=((2, 1, 1), (2, 3, 4), (3, 2, 5), (4, 2, 3), (1, 3, 2))):
+    # shapes: (size, windows, m)
     return [Case("max_pool_backward", {"x": rng.normal(size=(size * p, m)),
                                        "grad_out": rng.normal(size=(p, m)), "size": size}, m)
             for size, p, m in shapes]
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((3, 20, 16), (2, 32, 8)))
+
+
+# graded without the reference: ∂/∂x of Σ grad_out ⊙ max_pool(x), by central differences
+# (max has kinks: no complex step); linear in grad_out
+DERIVATIVES = {"max_pool_backward": {"grad_x": Gradient(
+    "x", lambda x, grad_out, size: np.sum(grad_out * max_pool(x, size)), analytic=False)}}
+UPSTREAM = {"max_pool_backward": "grad_out"}
 
 
 def reference(case):

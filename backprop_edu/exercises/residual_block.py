@@ -8,7 +8,7 @@ BP3, BP4 with φ = tanh). Graded against Residual.backward of the package.
 
 import numpy as np
 
-from backprop_edu.exercises.exercise import Case
+from backprop_edu.exercises.exercise import Case, Gradient
 from backprop_edu.residual import Residual
 
 NAME = "residual_block"
@@ -48,12 +48,32 @@ def residual_block(W, b, h_prev, grad_h):
     return grad_h_prev, grad_W, grad_b
 
 
-def cases(rng):
-    shapes = [(1, 1), (3, 4), (5, 2), (2, 6)]  # (n, m)
+def cases(rng, shapes=((1, 1), (3, 4), (5, 2), (2, 6))):  # (n, m)
     return [Case("residual_block", {"W": rng.normal(size=(n, n)), "b": rng.normal(size=n),
                                     "h_prev": rng.normal(size=(n, m)),
                                     "grad_h": rng.normal(size=(n, m))}, m)
             for n, m in shapes]
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((12, 20), (7, 3)))
+
+
+def upstream_sum(W, b, h_prev, grad_h):
+    """Σ ∂J/∂h_l ⊙ h_l, h_l = h_{l−1} + tanh(W h_{l−1} + b): its gradient in h_{l−1} is the
+    per-sample ∂J/∂h_{l−1}; divided by m, its gradients in W and b are ∇W and ∇b."""
+    return np.sum(grad_h * (h_prev + np.tanh(W @ h_prev + b[:, None])))
+
+
+def upstream_mean(W, b, h_prev, grad_h):
+    return upstream_sum(W, b, h_prev, grad_h) / h_prev.shape[1]
+
+
+# graded without the reference: gradients of the block's output weighted by ∂J/∂h_l
+DERIVATIVES = {"residual_block": {"grad_h_prev": Gradient("h_prev", upstream_sum),
+                                  "grad_W": Gradient("W", upstream_mean),
+                                  "grad_b": Gradient("b", upstream_mean)}}
+UPSTREAM = {"residual_block": "grad_h"}
 
 
 def reference(case):

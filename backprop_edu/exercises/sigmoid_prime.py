@@ -9,7 +9,7 @@ Graded against activations.sigmoid_prime of the package.
 import numpy as np
 
 from backprop_edu.activations import sigmoid, sigmoid_prime as package_sigmoid_prime
-from backprop_edu.exercises.exercise import Case
+from backprop_edu.exercises.exercise import Case, Gradient
 
 NAME = "sigmoid_prime"
 SUMMARY = "φ' for the sigmoid: σ'(a) = σ(a)(1 − σ(a)), entry by entry"
@@ -37,10 +37,18 @@ def sigmoid_prime(a):
     return h * (1 - h)                # σ'(a) = σ(a)(1 − σ(a))
 
 
-def cases(rng):
-    shapes = [(1, 1, 1.0), (3, 4, 1.0), (5, 2, 3.0), (2, 6, 40.0)]  # (n, m, scale)
+def cases(rng, shapes=((1, 1, 1.0), (3, 4, 1.0), (5, 2, 3.0), (2, 6, 40.0))):  # (n, m, scale)
     return [Case("sigmoid_prime", {"a": scale * rng.normal(size=(n, m))}, m)
             for n, m, scale in shapes]
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((16, 20, 2.0), (6, 10, 40.0)))
+
+
+# graded without the reference: σ' entry by entry is ∂/∂a of Σ σ(a)
+DERIVATIVES = {"sigmoid_prime": {"phi_prime": Gradient("a", lambda a:
+                                                       np.sum(1 / (1 + np.exp(-a))))}}
 
 
 def reference(case):

@@ -8,7 +8,7 @@ Graded against activations.tanh_prime of the package.
 import numpy as np
 
 from backprop_edu.activations import tanh, tanh_prime as package_tanh_prime
-from backprop_edu.exercises.exercise import Case
+from backprop_edu.exercises.exercise import Case, Gradient
 
 NAME = "tanh_prime"
 SUMMARY = "φ' for tanh: tanh'(a) = 1 − tanh²(a), entry by entry"
@@ -35,10 +35,17 @@ def tanh_prime(a):
     return 1 - h ** 2  # φ'(a) = 1 − tanh²(a)
 
 
-def cases(rng):
-    shapes = [(1, 1, 1.0), (3, 4, 1.0), (5, 2, 3.0), (2, 6, 10.0)]  # (n, m, scale)
+def cases(rng, shapes=((1, 1, 1.0), (3, 4, 1.0), (5, 2, 3.0), (2, 6, 10.0))):  # (n, m, scale)
     return [Case("tanh_prime", {"a": scale * rng.normal(size=(n, m))}, m)
             for n, m, scale in shapes]
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((16, 20, 2.0), (6, 10, 10.0)))
+
+
+# graded without the reference: tanh' entry by entry is ∂/∂a of Σ tanh(a)
+DERIVATIVES = {"tanh_prime": {"phi_prime": Gradient("a", lambda a: np.sum(np.tanh(a)))}}
 
 
 def reference(case):

@@ -16,7 +16,7 @@ is tested against finite differences).
 
 import numpy as np
 
-from backprop_edu.exercises.exercise import Case, dense_with
+from backprop_edu.exercises.exercise import Case, Gradient, dense_with
 from backprop_edu.network import Network
 
 NAME = "tied_autoencoder"
@@ -57,11 +57,25 @@ def tied_autoencoder(W, b, c, X):
     return grad_W, delta_h.mean(axis=1), delta_out.mean(axis=1)  # BP4 for b and for c
 
 
-def cases(rng):
-    shapes = [(1, 1, 1), (4, 3, 5), (3, 3, 4), (5, 2, 6)]  # (n, k, m)
+def cases(rng, shapes=((1, 1, 1), (4, 3, 5), (3, 3, 4), (5, 2, 6))):  # (n, k, m)
     return [Case("tied_autoencoder", {"W": rng.normal(size=(k, n)), "b": rng.normal(size=k),
                                       "c": rng.normal(size=n), "X": rng.normal(size=(n, m))}, m)
             for n, k, m in shapes]
+
+
+def hidden_cases(rng):
+    return cases(rng, shapes=((12, 6, 20),))
+
+
+def reconstruction_loss(W, b, c, X):
+    """J = (1/m) Σ_i ½‖x̂_i − x_i‖² with x̂ = Wᵀ σ(W x + b) + c: the forward pass alone."""
+    x_hat = W.T @ (1 / (1 + np.exp(-(W @ X + b[:, None])))) + c[:, None]
+    return 0.5 * np.sum((x_hat - X) ** 2) / X.shape[1]
+
+
+# graded without the reference: the gradients of the forward pass's loss (both uses of W)
+DERIVATIVES = {"tied_autoencoder": {name: Gradient(of, reconstruction_loss) for name, of in (
+    ("grad_W", "W"), ("grad_b", "b"), ("grad_c", "c"))}}
 
 
 def reference(case):

@@ -5,10 +5,12 @@
     verdict = check_file(get_exercise("bp2"), "work/bp2.py")
     print(verdict.text())
 
-    check.py     the verdict: the student's answers against the reference, and a diagnosis
-    sandbox.py   runs the student's file in a separate process, with limits
-    harness.py   the script that process runs: load the file, call its functions
-    confine.py   the seccomp filter that keeps that process away from the grader
+    check.py        the verdict: the student's answers against the right ones, and a diagnosis
+    derivatives.py  the right answers without a reference: derivatives of the forward function
+    sandbox.py      runs the student's file in a jailed process, with limits (check_file)
+    jail.py         the jail: namespaces (or Landlock), an unprivileged uid, few files
+    confine.py      the seccomp filter (one process, no sockets) and Landlock's rules
+    harness.py      the script that process runs: load the file, call its functions
 
 The grader takes an exercise module (backprop_edu.exercises) as an argument and
 imports none: the exercises are what is graded, this package how.

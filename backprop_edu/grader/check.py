@@ -9,6 +9,14 @@ diagnosis: the answer equals one of the exercise's predictable mistakes
 (a missing φ', W instead of Wᵀ, ...), or the right answer transposed,
 reshaped, negated or scaled by m.
 
+Where the answer is a derivative, the exercise declares it (DERIVATIVES) and the
+expected value is that derivative of the forward function, computed by
+derivatives.py; the exercise's reference() serves the others. The cases come from
+the exercise's cases(rng); a grading run (grading=True) adds its hidden_cases(rng),
+larger, and for an exercise with an upstream gradient (UPSTREAM) two more that test
+that the answer is linear in it. The seed decides them all: DEFAULT_SEED, 0, is the
+practice seed every student has; a teacher grades with a secret one.
+
 What is left out: running the student's code (sandbox.py, harness.py).
 """
 
@@ -16,9 +24,10 @@ from collections import Counter
 
 import numpy as np
 
+from backprop_edu.grader.derivatives import expected_outputs
 from backprop_edu.grader.harness import call_student
 
-DEFAULT_SEED = 0
+DEFAULT_SEED = 0  # practice: students check with it, so a teacher never grades with it
 TOLERANCE = (1e-6, 1e-9)  # (rtol, atol) of np.isclose, unless an exercise sets its own
 SHOWN_ENTRIES = 3
 
@@ -115,9 +124,63 @@ def describe_inputs(case):
     return ", ".join(parts)
 
 
-def make_cases(exercise, seed=DEFAULT_SEED):
-    """The exercise's random cases, the same for the same seed."""
-    return exercise.cases(np.random.default_rng(seed))
+class GraderError(Exception):
+    """The grader cannot work (the sandbox cannot start, an exercise's reference fails):
+    the teacher's problem, never the submission's."""
+
+
+def make_cases(exercise, seed=DEFAULT_SEED, grading=False):
+    """The exercise's random cases, the same for the same seed; with ``grading``, its hidden
+    cases too, and two that check linearity in the upstream gradient (UPSTREAM)."""
+    rng = np.random.default_rng(seed)
+    try:
+        cases = list(exercise.cases(rng))
+        if grading:
+            cases += list(getattr(exercise, "hidden_cases", lambda rng: [])(rng))
+            cases += linearity_cases(exercise, cases, rng)
+    except Exception as error:  # noqa: BLE001 -- the exercise's code, not the student's
+        raise GraderError(f"exercise {exercise.NAME}: its cases could not be drawn "
+                          f"({type(error).__name__}: {error})") from None
+    return cases
+
+
+def linearity_cases(exercise, cases, rng):
+    """For the last case with an upstream gradient g: the same inputs with a fresh r, and
+    with 2g − 3r. A backward pass is linear in g, so its answers must be too."""
+    upstream = getattr(exercise, "UPSTREAM", {})
+    for case in reversed(cases):
+        name = upstream.get(case.function)
+        if name is None:
+            continue
+        g = case.inputs[name]
+        r = rng.normal(size=np.shape(g))
+        return [case._replace(inputs={**case.inputs, name: r}),
+                case._replace(inputs={**case.inputs, name: 2 * g - 3 * r})]
+    return []
+
+
+def expected_answer(exercise, case, got=None):
+    """The right answer for a case: the derivatives the exercise declares, else its reference.
+    Where a derivative has a kink within the step, ``got`` is accepted if it lies between
+    the one-sided differences (check.py compares it with itself there)."""
+    try:
+        derived = expected_outputs(exercise, case)
+        if derived is None:
+            return tuple(np.asarray(e, dtype=np.float64) for e in exercise.reference(case))
+    except Exception as error:  # noqa: BLE001 -- the exercise's code, not the student's
+        raise GraderError(f"exercise {exercise.NAME}: its expected answer for "
+                          f"{case.function} failed ({type(error).__name__}: {error})") from None
+    rtol, atol = tolerance(exercise)
+    expected = []
+    for j, (value, low, high) in enumerate(derived):
+        value = np.asarray(value, dtype=np.float64)
+        g = got[j] if got is not None and j < len(got) else None
+        if g is not None and g.shape == value.shape and np.any(low != high):
+            slack = atol + rtol * np.abs(value)
+            between = (g >= low - slack) & (g <= high + slack) & (low != high)
+            value = np.where(between, g, value)
+        expected.append(value)
+    return tuple(expected)
 
 
 def tolerance(exercise):
@@ -243,6 +306,11 @@ def compare(exercise, case, expected, got):
     """None if the answer is right; else a dict saying which output and entries are wrong."""
     names = exercise.OUTPUTS[case.function]
     for j, (name, e, g) in enumerate(zip(names, expected, got)):
+        if g.dtype.kind != "f":
+            return (f"{name} has the dtype {g.dtype}", {
+                "output": name, "diagnosis": f"the answer is real numbers: return a float "
+                                             f"array (yours is {g.dtype}), as numpy's "
+                                             f"operations on the float inputs give"})
         g = g.astype(np.float64)
         if close(g, e, exercise):
             continue
@@ -281,7 +349,7 @@ def grade(exercise, cases, answers):
         if error is not None:
             failures.append(("error", f"{case.function} {error}", where))
             continue
-        expected = tuple(np.asarray(e, dtype=np.float64) for e in exercise.reference(case))
+        expected = expected_answer(exercise, case, got)
         wrong = compare(exercise, case, expected, got)
         if wrong is not None:
             message, detail = wrong
@@ -309,10 +377,10 @@ def grade(exercise, cases, answers):
     return Verdict(exercise.NAME, status, message, len(cases), passed - len(lucky), detail)
 
 
-def check_functions(exercise, functions, seed=DEFAULT_SEED):
+def check_functions(exercise, functions, seed=DEFAULT_SEED, grading=False):
     """Grade Python functions in this process ({name: function}): for tests and teachers
     who trust the code. Students' files go through sandbox.check_file instead."""
-    cases = make_cases(exercise, seed)
+    cases = make_cases(exercise, seed, grading)
     answers = []
     for case in cases:
         inputs = [np.array(value, copy=True) if isinstance(value, np.ndarray) else value

@@ -1,15 +1,17 @@
 """The child side of the sandbox: load a student's file, call its functions, save the answers.
 
-sandbox.py runs this file as a script in a separate Python process:
+sandbox.py copies this file into the sandbox, and jail.py runs it there:
 
-    python -I harness.py WORKDIR STUDENT_FILE
+    python -I -S harness.py SITE INPUTS OUT STUDENT_FILE
 
-It reads the cases from WORKDIR/spec.json and WORKDIR/inputs.npz, calls the
-student's functions, and writes what they returned to WORKDIR/outputs.npz
-(plain numeric arrays, no pickles) and what went wrong, case by case, to
-WORKDIR/report.json. Nothing is decided here: the parent process compares the
-answers with references it computed itself. Whatever the student's code does
-in this process (print "PASS", call sys.exit, patch backprop_edu) cannot
+SITE is a folder holding numpy alone (the only thing added to sys.path: the
+sandbox has no backprop_edu, and this file needs none). It reads the cases from
+INPUTS/spec.json and INPUTS/case{i}.{name}.npy, calls the student's functions,
+and writes what they returned to OUT/case{i}.{j}.npy (plain numeric arrays, no
+pickles) and what went wrong, case by case, to OUT/report.json. Nothing is
+decided here: the grader compares the answers with values it computed itself,
+after reading each file's header first. Whatever the student's code does in this
+process (print "PASS", call sys.exit, write the answer files itself) cannot
 change the verdict.
 
 It imports only numpy and the standard library. The same conversion of a
@@ -26,7 +28,9 @@ import os
 import sys
 import traceback
 
-import numpy as np
+if __name__ == "__main__":
+    sys.path.insert(0, sys.argv[1])  # SITE: numpy, and nothing else
+import numpy as np  # noqa: E402
 
 
 OUT_OF_MEMORY = "ran out of memory"
@@ -149,13 +153,14 @@ def call_student(function, inputs, names, filename):
         return None, describe_error(error, filename)
 
 
-def main(workdir, filename):
-    with open(os.path.join(workdir, "spec.json"), encoding="utf-8") as file:
+def main(inputs_dir, out, filename):
+    with open(os.path.join(inputs_dir, "spec.json"), encoding="utf-8") as file:
         spec = json.load(file)
-    inputs = np.load(os.path.join(workdir, "inputs.npz"), allow_pickle=False)
+    inputs = {name[:-4]: np.load(os.path.join(inputs_dir, name), allow_pickle=False)
+              for name in os.listdir(inputs_dir) if name.endswith(".npy")}
     namespace, load_error = load_student(filename)
     report = {"load_error": load_error, "cases": []}
-    outputs, answer_bytes = {}, 0
+    answer_bytes = 0
     if namespace is not None:
         for i, case in enumerate(spec["cases"]):
             function = namespace.get(case["function"])
@@ -181,15 +186,14 @@ def main(workdir, filename):
             report["cases"].append({"error": error})
             if answer is not None:
                 for j, array in enumerate(answer):
-                    outputs[f"case{i}.{j}"] = array
-    np.savez(os.path.join(workdir, "outputs.npz"), **outputs)
-    temporary = os.path.join(workdir, "report.json.tmp")
+                    np.save(os.path.join(out, f"case{i}.{j}.npy"), array, allow_pickle=False)
+    temporary = os.path.join(out, "report.json.tmp")
     with open(temporary, "w", encoding="utf-8") as file:
         json.dump(report, file)
-    os.replace(temporary, os.path.join(workdir, "report.json"))
+    os.replace(temporary, os.path.join(out, "report.json"))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[2], sys.argv[3], sys.argv[4])
     sys.stdout.flush()
     os._exit(0)  # skip whatever exit handlers the student's code registered
