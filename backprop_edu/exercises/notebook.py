@@ -34,14 +34,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 import types
 
 import numpy as np
 
-from backprop_edu.grader.check import DEFAULT_SEED, Verdict
-from backprop_edu.grader.sandbox import MEMORY_LIMIT_MB, TIME_LIMIT, check_file
+from backprop_edu.grader.check import DEFAULT_SEED, GraderError, Verdict
+from backprop_edu.grader.sandbox import MEMORY_LIMIT_MB, TIME_LIMIT, check_source
 
 GRADER_MARGIN = 60.0  # seconds the grader process may take beyond the sandbox's time limit
 MAX_VALUE_ENTRIES = 100_000  # a larger array is data, not part of a function
@@ -93,7 +92,8 @@ def check(name, *functions, seed=DEFAULT_SEED, time_limit=TIME_LIMIT,
 
     The functions are matched to the exercise's by name, else in order: check("bp2", my_bp2)
     grades my_bp2 as bp2. The source is graded in a separate grader process, as
-    `backprop-edu exercises check` grades a file (same cases for the same seed).
+    `backprop-edu exercises check` grades a file (same cases for the same seed). Raises
+    GraderError when the grader cannot work on this machine (the sandbox cannot start).
     """
     from backprop_edu.exercises import get_exercise  # the package imports this module
     exercise = get_exercise(name)
@@ -247,7 +247,8 @@ def literal(value, depth=0):
 
 
 def grade_apart(name, source, seed, time_limit, memory_limit_mb):
-    """Grade ``source`` in a fresh grader process -> the Verdict it sends back."""
+    """Grade ``source`` in a fresh grader process -> the Verdict it sends back; GraderError
+    when the grader cannot work there (as sandbox.check_file raises it)."""
     request = json.dumps({"exercise": name, "source": source, "seed": seed,
                           "time_limit": time_limit, "memory_limit_mb": memory_limit_mb})
     command = [sys.executable, "-I", "-c", BOOT, PACKAGE_ROOT]
@@ -261,6 +262,8 @@ def grade_apart(name, source, seed, time_limit, memory_limit_mb):
         return Verdict(name, "crashed", f"the grader process could not start: {error}")
     try:
         answer = json.loads(result.stdout)
+        if "grader_error" in answer:  # the sandbox cannot run here: not the student's fault
+            raise GraderError(answer["grader_error"])
         detail = {key: value for key, value in answer.items() if key not in (
             "exercise", "passed", "status", "message", "cases", "cases_passed")}
         return Verdict(answer["exercise"], answer["status"], answer["message"],
@@ -272,15 +275,16 @@ def grade_apart(name, source, seed, time_limit, memory_limit_mb):
 
 
 def serve():
-    """The grader process: a request on stdin, the verdict as JSON on stdout."""
+    """The grader process: a request on stdin, the verdict as JSON on stdout (or, when the
+    grader itself cannot work, {"grader_error": why})."""
     from backprop_edu.exercises import get_exercise
     request = json.load(sys.stdin)
     exercise = get_exercise(request["exercise"])
-    with tempfile.TemporaryDirectory(prefix="backprop-edu-notebook-") as directory:
-        path = os.path.join(directory, f"{exercise.NAME}.py")
-        with open(path, "w", encoding="utf-8") as file:
-            file.write(request["source"])
-        verdict = check_file(exercise, path, seed=request["seed"],
-                             time_limit=request["time_limit"],
-                             memory_limit_mb=request["memory_limit_mb"])
+    try:
+        verdict = check_source(exercise, request["source"], seed=request["seed"],
+                               time_limit=request["time_limit"],
+                               memory_limit_mb=request["memory_limit_mb"])
+    except GraderError as error:
+        json.dump({"grader_error": str(error)}, sys.stdout)
+        return
     json.dump(verdict.as_dict(), sys.stdout)
