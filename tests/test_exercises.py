@@ -5,9 +5,12 @@ Grading is tested in-process (check_functions) wherever possible; the sandbox te
 spawn one Python process each.
 """
 
+import ast
+import inspect
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +77,36 @@ def test_skeleton_as_shipped_fails_and_says_it_is_not_written(name):
     assert verdict.status == "error"
     assert "not written yet" in verdict.message
     assert verdict.cases_passed == 0
+
+
+def solution_statements(exercise):
+    """Every assigned or returned expression of the teacher's solution, without spaces."""
+    found = set()
+    for function in exercise.FUNCTIONS:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(getattr(exercise, function))))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.Return)) and node.value and \
+                    not all(isinstance(part, ast.Name) for part in getattr(
+                        node.value, "elts", [node.value])):  # not `original`, `W, b`
+                found.add(ast.unparse(node.value).replace(" ", ""))
+    return {code for code in found if len(code) >= 6}
+
+
+def as_code(text):
+    return text.replace(" ", "").replace("−", "-").replace("²", "**2")
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_the_last_hint_is_not_the_solution(name):
+    exercise = EXERCISES[name]
+    last = as_code(exercise.HINTS[-1])
+    assert "return" not in last
+    statements = solution_statements(exercise)
+    assert statements
+    for code in statements:
+        assert code not in last, f"{name}'s last hint writes `{code}` of the solution"
+    every_hint = as_code(" ".join(exercise.HINTS))
+    assert not all(code in every_hint for code in statements), f"{name}'s hints are its solution"
 
 
 # One typical wrong solution per exercise, and the words its diagnosis must contain.
@@ -151,17 +184,20 @@ def test_a_transposed_answer_is_called_a_transpose():
     assert "transposed" in verdict.detail["diagnosis"]
 
 
-def test_W_instead_of_its_transpose_is_named_on_square_weights():
-    verdict = check_functions(get_exercise("bp2"), {"bp2": lambda W, d, a: tanh_prime(a) * (W @ d)})
+def test_W_instead_of_its_transpose_is_named_from_the_error_it_raises():
+    verdict = check_functions(get_exercise("bp2"),
+                              {"bp2": lambda W, d, a: tanh_prime(a) * (W @ d)})
+    assert verdict.status == "error" and "raised ValueError: matmul" in verdict.message
     assert "W_{l+1}ᵀ" in verdict.detail["diagnosis"]
-    assert verdict.detail["inputs"].startswith("W_next 4×4")  # the only square case
+    assert verdict.detail["inputs"].startswith("W_next 2×3")  # the first case it fails
+    assert verdict.detail["failed_cases"] == [2, 3, 4, 5]  # the square one as a wrong number
 
 
 def test_a_bias_gradient_of_the_wrong_shape_is_named():
     verdict = check_functions(get_exercise("bp3_bp4"), {"bp3_bp4": lambda d, h: (
         d @ h.T / d.shape[1], d.mean(axis=1, keepdims=True))})
     assert verdict.detail["output"] == "grad_b"
-    assert "return shape (1,), not (1, 1)" in verdict.detail["diagnosis"]
+    assert "return shape (2,), not (2, 1)" in verdict.detail["diagnosis"]
 
 
 def test_delta_divided_by_m_is_told_the_1_over_m_belongs_in_bp3_bp4():
@@ -381,7 +417,7 @@ def test_a_list_of_the_right_numbers_is_refused_with_how_to_fix_it():
     ("bp3_bp4", {"bp3_bp4": lambda d, h: (d.mean(axis=1), d @ h.T / d.shape[1])},
      "your grad_W is what grad_b should be: return the outputs in the order (grad_W, grad_b)"),
     ("bp2", {"bp2": lambda W, d, a: tanh_prime(a).T @ (W.T @ d)},
-     "with @, a matrix product: ⊙ is the elementwise product"),
+     "⊙ is `*`, not `@`"),
     ("bp2", {"bp2": lambda W, d, a: sigma(a) * (1 - sigma(a)) * (W.T @ d)},
      "the sigmoid's derivative"),
     ("bp3_bp4", {"bp3_bp4": lambda d, h: (d @ h.T / d.shape[0], d.sum(axis=1) / d.shape[0])},

@@ -8,11 +8,17 @@ a student's file and judges it, is the package beside this one, backprop_edu.gra
     from backprop_edu.grader.sandbox import check_file
     verdict = check_file(get_exercise("bp2"), "work/bp2.py")
     print(verdict.text())
+
+From a notebook, check (notebook.py) grades a function a cell defines, in the same sandbox:
+
+    from backprop_edu.exercises import check
+    check("bp2", bp2)
 """
 
 from backprop_edu.exercises import (avg_pool, backward_2layer, bp1_mse, bp1_softmax, bp2,
                                     bp3_bp4, gradient_check, jvp_vjp, max_pool,
                                     residual_block, sigmoid_prime, tanh_prime, tied_autoencoder)
+from backprop_edu.exercises.notebook import CheckResult, check  # noqa: F401 -- the public API
 
 EXERCISES = {module.NAME: module for module in (
     bp1_mse, bp1_softmax, sigmoid_prime, tanh_prime, bp2, bp3_bp4, backward_2layer,

@@ -26,7 +26,9 @@ HINTS = [
     "You do not need x at all.",
     "Every row of grad_out must be repeated `size` times, consecutively: row i of grad_out "
     "goes to rows i·size ... i·size + size − 1.",
-    "np.repeat(grad_out / size, size, axis=0) (np.tile would interleave the windows).",
+    "Find the numpy function that repeats each row a given number of times, one copy after "
+    "the other (not the whole array after itself: that interleaves the windows), and give "
+    "each entry its 1/size share.",
 ]
 
 

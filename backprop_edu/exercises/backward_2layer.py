@@ -22,8 +22,9 @@ HINTS = [
     "h1 = σ(a1), y_hat = W2 @ h1 + b2[:, None]. The batch is columns: X is (n_0, m).",
     "Backward, top down: delta2 = y_hat − Y (BP1); grad_W2 = delta2 @ h1.T / m (BP3); "
     "grad_b2 = delta2.mean(axis=1) (BP4).",
-    "Then BP2: delta1 = h1 * (1 − h1) * (W2.T @ delta2), since σ'(a1) = h1(1 − h1); "
-    "and BP3/BP4 again with X as the layer's input.",
+    "BP2 brings the error down to the hidden layer: back through W2, transposed, then "
+    "elementwise by σ'(a1), which the h1 you kept gives without another exp (σ' = σ(1 − σ)). "
+    "Then BP3 and BP4 as for layer 2, with X as the layer's input.",
 ]
 
 
@@ -87,22 +88,30 @@ def reference(case):
 
 
 def wrong_backward(case, phi_prime=None, transpose=True, bias=True):
-    """The backward pass with one deliberate mistake, for the diagnoses."""
+    """The backward pass with one deliberate mistake, for the diagnoses (phi_prime(h1, a1)
+    replaces σ'(a1))."""
     W1, b1, W2, b2, X, Y = case.inputs.values()
     m = X.shape[1]
-    h1 = 1 / (1 + np.exp(-(W1 @ X + (b1[:, None] if bias else 0))))
+    a1 = W1 @ X + (b1[:, None] if bias else 0)
+    h1 = 1 / (1 + np.exp(-a1))
     delta2 = W2 @ h1 + b2[:, None] - Y
     back = (W2.T if transpose else W2) @ delta2
-    delta1 = (h1 * (1 - h1) if phi_prime is None else phi_prime(h1)) * back
+    delta1 = (h1 * (1 - h1) if phi_prime is None else phi_prime(h1, a1)) * back
     return delta1 @ X.T / m, delta1.mean(axis=1), delta2 @ h1.T / m, delta2.mean(axis=1)
 
 
 MISTAKES = [
     ("your hidden layer's gradients miss φ': BP2 is δ^(1) = σ'(a_1) ⊙ (W_2ᵀ δ^(2)), "
      "with σ'(a_1) = h_1(1 − h_1).",
-     lambda case: wrong_backward(case, phi_prime=lambda h1: 1)),
+     lambda case: wrong_backward(case, phi_prime=lambda h1, a1: 1)),
     ("in BP2 you multiplied by σ(a_1) = h_1, not by σ'(a_1) = h_1(1 − h_1).",
-     lambda case: wrong_backward(case, phi_prime=lambda h1: h1)),
+     lambda case: wrong_backward(case, phi_prime=lambda h1, a1: h1)),
+    ("in BP2 you computed σ' from a_1 itself, a_1(1 − a_1): σ'(a_1) = h_1(1 − h_1), with "
+     "h_1 = σ(a_1).",
+     lambda case: wrong_backward(case, phi_prime=lambda h1, a1: a1 * (1 - a1))),
+    ("in BP2 you used tanh's derivative 1 − h_1²: this hidden layer is a sigmoid, "
+     "σ'(a_1) = h_1(1 − h_1).",
+     lambda case: wrong_backward(case, phi_prime=lambda h1, a1: 1 - h1 ** 2)),
     ("in BP2 you used W_2 where it needs W_2ᵀ (the error flows backwards through the weights).",
      lambda case: wrong_backward(case, transpose=False)),
     ("your forward pass forgot the bias: a_1 = W_1 x + b_1.",

@@ -22,7 +22,9 @@ HINTS = [
     "linear, so ∂J/∂a_L = ∂J/∂ŷ.",
     "The ½ cancels the 2 of the square. Keep one column per sample: no sum, no 1/m here "
     "(the 1/m of the batch mean enters in BP3/BP4).",
-    "delta = y_hat - y",
+    "Check one entry by hand: ŷ = 3 and y = 1 give J = ½(3 − 1)² = 2; move ŷ to 3.001 and J "
+    "grows by about 0.002, so ∂J/∂ŷ = 2 there. Which expression in ŷ and y gives that 2, for "
+    "every entry at once?",
 ]
 
 
@@ -63,4 +65,10 @@ MISTAKES = [
      lambda case: (2 * (case.inputs["y_hat"] - case.inputs["y"]),)),
     ("you divided by m: δ^(L) keeps one column per sample; the 1/m enters only in BP3/BP4.",
      lambda case: ((case.inputs["y_hat"] - case.inputs["y"]) / case.m,)),
+    ("you averaged over the batch: δ^(L) keeps one column per sample, shape (n_out, m); "
+     "the mean over the samples happens later, in BP3/BP4.",
+     lambda case: ((case.inputs["y_hat"] - case.inputs["y"]).mean(axis=1),)),
+    ("you summed over the batch: δ^(L) keeps one column per sample, shape (n_out, m); "
+     "the samples are combined later, in BP3/BP4.",
+     lambda case: ((case.inputs["y_hat"] - case.inputs["y"]).sum(axis=1),)),
 ]

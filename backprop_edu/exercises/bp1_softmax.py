@@ -22,8 +22,9 @@ HINTS = [
     "softmax(a) must sum to 1 (axis=0).",
     "exp(800) overflows to inf. softmax(a) = softmax(a − c) for any constant c per column: "
     "subtract each column's max (a.max(axis=0)) before np.exp.",
-    "Then subtract 1 where the true class is: delta[labels, np.arange(m)] -= 1 "
-    "(that is softmax(a) − onehot(y)).",
+    "onehot(y) has a single 1 in each column i, in row labels[i]. Subtract 1 at exactly "
+    "those m entries (index the rows and the columns together, with two index arrays), not "
+    "from whole rows and not from labels itself.",
 ]
 
 
@@ -87,6 +88,13 @@ def onehot(case):
     return y
 
 
+def whole_rows(case):
+    """delta[labels] -= 1: every row named in labels loses 1 in every column."""
+    delta = softmax(case.inputs["a"])
+    delta[case.inputs["labels"]] -= 1
+    return (delta,)
+
+
 MISTAKES = [
     ("your softmax normalises the rows: each *column* is a sample, so sum over axis=0.",
      lambda case: (softmax(case.inputs["a"], axis=1) - onehot(case),)),
@@ -96,4 +104,14 @@ MISTAKES = [
      lambda case: (case.inputs["a"] - onehot(case),)),
     ("you divided by m: δ^(L) keeps one column per sample; the 1/m enters only in BP3/BP4.",
      lambda case: ((softmax(case.inputs["a"]) - onehot(case)) / case.m,)),
+    ("you subtracted the labels themselves: labels are class numbers, not the one-hot y; "
+     "subtract 1 in row labels[i] of column i only.",
+     lambda case: (softmax(case.inputs["a"]) - case.inputs["labels"],)),
+    ("delta[labels] -= 1 subtracts 1 from whole rows: subtract it from one entry per column, "
+     "delta[labels, np.arange(m)].",
+     whole_rows),
+    ("your one-hot matrix is m × n_out, one row per sample (np.eye(n)[labels]): the batch is "
+     "columns here, so transpose it.",
+     lambda case: (softmax(case.inputs["a"])
+                   - np.eye(case.inputs["a"].shape[0])[case.inputs["labels"]],)),
 ]

@@ -21,8 +21,8 @@ HINTS = [
     "n_l × m, like a. Which product of W_next and delta_next has that shape?",
     "W_nextᵀ δ^(l+1) sends the error back through the weights (np.transpose, or W_next.T). "
     "Then multiply elementwise (*, not @) by φ'(a_l).",
-    "For φ = tanh, φ'(a) = 1 − tanh(a)²: "
-    "delta = (1 - np.tanh(a) ** 2) * (W_next.T @ delta_next).",
+    "φ' is the derivative of tanh, taken at a_l: square tanh(a_l), not a_l, and subtract "
+    "from 1. Check one number by hand: at a = 0, φ'(0) = 1, so δ there equals W_nextᵀ δ^(l+1).",
 ]
 
 
@@ -81,30 +81,53 @@ def sigmoid_prime(a):
     return h * (1 - h)
 
 
-ELEMENTWISE_NOT_MATMUL = ("you multiplied by φ'(a_l) with @, a matrix product: ⊙ is the "
-                          "elementwise product, numpy's *.")
+def back(case):
+    """W_{l+1}ᵀ δ^(l+1), right in every mistake below but the transpose's."""
+    return case.inputs["W_next"].T @ case.inputs["delta_next"]
+
+
+def times(phi_prime):
+    """The answer with the right W_{l+1}ᵀ δ^(l+1), multiplied elementwise by a wrong φ'."""
+    return lambda case: (phi_prime(case.inputs["a"]) * back(case),)
+
+
+ELEMENTWISE_NOT_MATMUL = ("⊙ is `*`, not `@`: you multiplied φ'(a_l) and W_{l+1}ᵀ δ^(l+1) "
+                          "with @, a matrix product. BP2's ⊙ is the elementwise product, "
+                          "numpy's *: entry (j, i) of δ is φ'(a_l)[j, i] · "
+                          "(W_{l+1}ᵀ δ^(l+1))[j, i].")
 
 MISTAKES = [
+    (ELEMENTWISE_NOT_MATMUL,  # raises (numpy's gufunc error) on every case but the 1×1 one
+     lambda case: (tanh_prime(case.inputs["a"]) @ back(case),)),
+    (ELEMENTWISE_NOT_MATMUL,  # the same with np.dot, whose error says "not aligned"
+     lambda case: (np.dot(tanh_prime(case.inputs["a"]), back(case)),)),
+    (ELEMENTWISE_NOT_MATMUL,  # a transpose to make @ fit gives a square matrix, m × m
+     lambda case: (tanh_prime(case.inputs["a"]).T @ back(case),)),
+    (ELEMENTWISE_NOT_MATMUL,  # ... or n_l × n_l
+     lambda case: (back(case) @ tanh_prime(case.inputs["a"]).T,)),
     ("you left out φ'(a_l): BP2 multiplies W_{l+1}ᵀ δ^(l+1) elementwise by "
      "φ'(a_l) = 1 − tanh²(a_l).",
-     lambda case: (case.inputs["W_next"].T @ case.inputs["delta_next"],)),
+     lambda case: (back(case),)),
     ("you multiplied by φ(a_l) = tanh(a_l), not by its derivative φ'(a_l) = 1 − tanh²(a_l).",
-     lambda case: (np.tanh(case.inputs["a"])
-                   * (case.inputs["W_next"].T @ case.inputs["delta_next"]),)),
+     times(np.tanh)),
+    ("you computed φ' from a_l itself, 1 − a_l²: the derivative of tanh is 1 − tanh²(a_l), "
+     "so apply tanh first, then square.",
+     times(lambda a: 1 - a ** 2)),
+    ("you computed 1 − tanh(a_l), without the square: φ'(a_l) = 1 − tanh²(a_l) = "
+     "1 − tanh(a_l)**2.",
+     times(lambda a: 1 - np.tanh(a))),
+    ("you squared inside the tanh, 1 − tanh(a_l²): φ'(a_l) = 1 − (tanh a_l)², "
+     "np.tanh(a) ** 2.",
+     times(lambda a: 1 - np.tanh(a ** 2))),
+    ("you computed (1 − tanh(a_l))²: the square belongs to tanh alone, "
+     "φ'(a_l) = 1 − tanh²(a_l).",
+     times(lambda a: (1 - np.tanh(a)) ** 2)),
     ("you used W_{l+1} where BP2 needs its transpose W_{l+1}ᵀ (the error flows backwards).",
      lambda case: (tanh_prime(case.inputs["a"])
                    * (case.inputs["W_next"] @ case.inputs["delta_next"]),)),
-    (ELEMENTWISE_NOT_MATMUL,
-     lambda case: (tanh_prime(case.inputs["a"]).T
-                   @ (case.inputs["W_next"].T @ case.inputs["delta_next"]),)),
-    (ELEMENTWISE_NOT_MATMUL,
-     lambda case: ((case.inputs["W_next"].T @ case.inputs["delta_next"])
-                   @ tanh_prime(case.inputs["a"]).T,)),
     ("you used the sigmoid's derivative σ(a)(1 − σ(a)): this hidden layer is tanh, "
      "φ'(a) = 1 − tanh²(a).",
-     lambda case: (sigmoid_prime(case.inputs["a"])
-                   * (case.inputs["W_next"].T @ case.inputs["delta_next"]),)),
+     times(sigmoid_prime)),
     ("you divided by m: δ keeps one column per sample; the 1/m enters only in BP3/BP4.",
-     lambda case: (tanh_prime(case.inputs["a"])
-                   * (case.inputs["W_next"].T @ case.inputs["delta_next"]) / case.m,)),
+     lambda case: (tanh_prime(case.inputs["a"]) * back(case) / case.m,)),
 ]

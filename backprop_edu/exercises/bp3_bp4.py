@@ -20,7 +20,9 @@ HINTS = [
     "is (n_in, m): which product of the two has shape (n_out, n_in)?",
     "For one sample ∇W = δ hᵀ, an outer product. delta @ h_prev.T sums these outer products "
     "over the m samples; the loss is a mean, so divide by m. Same for b: average over axis=1.",
-    "m = delta.shape[1]; return delta @ h_prev.T / m, delta.mean(axis=1)",
+    "Check with one sample (m = 1): then the product of the two is the outer product δ hᵀ, "
+    "W's shape. With m samples the same product sums m outer products, and J is a mean, so "
+    "one step remains. For b: which axis of delta holds the samples?",
 ]
 
 
@@ -85,6 +87,10 @@ def reference(case):
 MISTAKES = [
     ("you computed H δᵀ: BP3 is Δ_l H_{l−1}ᵀ (the error on the left; grad_W has W's shape).",
      lambda case: (case.inputs["h_prev"] @ case.inputs["delta"].T / case.m,
+                   case.inputs["delta"].mean(axis=1))),
+    ("you computed Δᵀ H: BP3 is Δ_l H_{l−1}ᵀ, the error on the left and the transpose on "
+     "the layer's input (grad_W has W's shape, n_out × n_in).",
+     lambda case: (case.inputs["delta"].T @ case.inputs["h_prev"] / case.m,
                    case.inputs["delta"].mean(axis=1))),
     ("you averaged the bias gradient over the wrong axis: ∇b has one entry per unit, the mean "
      "over the samples (axis=1).",

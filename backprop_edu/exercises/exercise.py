@@ -9,7 +9,7 @@ An exercise is one module of this package. It holds:
                              with a TODO instead of the body
     OUTPUTS                  {function name: the names of what it returns, in order}
     GIVEN                    helper functions handed to the student ready-made (often empty)
-    HINTS                    hints, from a nudge to nearly the answer
+    HINTS                    hints, from a nudge to the last step (never the solution itself)
     cases(rng)               seeded random inputs of several shapes: a list of Case
     reference(case)          the right answer, a tuple of arrays, computed by the package's own
                              layers (Dense, Residual, the losses) wherever the package has them

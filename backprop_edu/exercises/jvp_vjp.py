@@ -30,8 +30,9 @@ HINTS = [
     "φ'(a1) = 1 − tanh(a1)².",
     "jvp pushes v forward through the same steps, with each step's derivative: "
     "W1 @ v, then ⊙ φ'(a1), then W2 @ (...). Biases are constants: they have no tangent.",
-    "vjp pulls u backward, as backprop does: W2.T @ u, then ⊙ φ'(a1), then W1.T @ (...). "
-    "Check: u @ jvp(..., v) equals vjp(..., u) @ v for any u and v.",
+    "vjp runs the same three steps in the reverse order, each one transposed (a product by "
+    "W becomes a product by Wᵀ; an elementwise product stays elementwise). Check the pair: "
+    "for any u and v, u · jvp(…, v) must equal vjp(…, u) · v.",
 ]
 
 

@@ -26,8 +26,9 @@ HINTS = [
     "sample j at [i, k, j] (rows i·size ... i·size + size − 1).",
     "The derivative of max(x_1, ..., x_k) is 1 for the largest x and 0 for the others. "
     "windows == windows.max(axis=1, keepdims=True) marks the max of every window.",
-    "Multiply that mask by grad_out[:, None, :] (broadcast over the window) and reshape "
-    "back to (n, m).",
+    "The mask has one entry per input, grad_out one per window: each entry of window i "
+    "needs grad_out[i] where the mask is 1 and 0 elsewhere (broadcasting can stretch "
+    "grad_out along the window's axis). The answer has x's shape.",
 ]
 
 

@@ -22,8 +22,9 @@ HINTS = [
     "BP3 and BP4 with the 1/m. For tanh, φ'(a) = 1 − tanh²(a).",
     "h_{l−1} reaches h_l along two paths: the identity (derivative I) and the branch "
     "(derivative Wᵀ δ). The chain rule adds the paths.",
-    "grad_h_prev = grad_h + W.T @ delta, where delta = (1 − tanh(a)²) * grad_h and "
-    "a = W @ h_prev + b[:, None].",
+    "Add the two paths: the identity hands ∂J/∂h_l down unchanged, the branch hands down "
+    "what BP2's transpose makes of its δ. Check with W = 0: then ∂J/∂h_{l−1} = ∂J/∂h_l "
+    "exactly.",
 ]
 
 

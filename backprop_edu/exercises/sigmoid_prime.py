@@ -20,7 +20,8 @@ GIVEN = []
 HINTS = [
     "First compute h = σ(a) = 1 / (1 + e^(−a)) for every entry (np.exp works elementwise).",
     "Differentiate 1 / (1 + e^(−a)): you get e^(−a) / (1 + e^(−a))², which is σ(a)(1 − σ(a)).",
-    "h = 1 / (1 + np.exp(-a)); return h * (1 - h)",
+    "Check your formula at two points before you run it: σ'(0) = 1/4 (σ(0) = 1/2), and for a "
+    "large a, σ(a) ≈ 1 so σ'(a) ≈ 0. Does your expression give both, with σ computed once?",
 ]
 
 
@@ -66,4 +67,6 @@ MISTAKES = [
      lambda case: (case.inputs["a"] * (1 - case.inputs["a"]),)),
     ("you computed σ(a)(1 + σ(a)): the derivative is σ(a)(1 − σ(a)).",
      lambda case: (sigma(case.inputs["a"]) * (1 + sigma(case.inputs["a"])),)),
+    ("you computed 1 − σ(a)², tanh's pattern: the sigmoid's derivative is σ(a)(1 − σ(a)).",
+     lambda case: (1 - sigma(case.inputs["a"]) ** 2,)),
 ]

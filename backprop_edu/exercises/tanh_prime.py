@@ -18,8 +18,10 @@ OUTPUTS = {"tanh_prime": ["phi_prime"]}
 GIVEN = []
 HINTS = [
     "tanh = sinh / cosh; differentiate the quotient, or remember that tanh' = 1 − tanh².",
-    "Square tanh(a), not a: h = np.tanh(a), then 1 − h².",
-    "return 1 - np.tanh(a) ** 2",
+    "Write the derivative with h = tanh(a), the value the forward pass keeps: then "
+    "square h, not a.",
+    "Check your formula at two points before you run it: tanh'(0) = 1, and for a large a, "
+    "tanh(a) ≈ 1 so tanh'(a) ≈ 0. Does your expression give both?",
 ]
 
 
@@ -58,4 +60,8 @@ MISTAKES = [
      lambda case: (np.tanh(case.inputs["a"]),)),
     ("you computed 1 − tanh(a): the derivative is 1 − tanh(a)², with a square.",
      lambda case: (1 - np.tanh(case.inputs["a"]),)),
+    ("you squared inside the tanh, 1 − tanh(a²): the derivative is 1 − (tanh a)².",
+     lambda case: (1 - np.tanh(case.inputs["a"] ** 2),)),
+    ("you computed sech(a) = 1/cosh(a): the derivative is sech²(a) = 1 − tanh²(a), squared.",
+     lambda case: (1 / np.cosh(case.inputs["a"]),)),
 ]

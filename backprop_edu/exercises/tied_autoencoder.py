@@ -89,14 +89,22 @@ def reference(case):
     return grad_W, encoder.grad_b, decoder.grad_b
 
 
-def uses(case):
-    """The two contributions to ∇W, and ∇b, ∇c, as the solution computes them."""
+def uses(case, phi_prime=True, back_through=None):
+    """The two contributions to ∇W, and ∇b, ∇c, as the solution computes them (or without
+    σ', or with BP2 through the decoder by back_through(W) instead of W)."""
     W, b, c, X = case.inputs.values()
     m = X.shape[1]
     h = 1 / (1 + np.exp(-(W @ X + b[:, None])))
     delta_out = W.T @ h + c[:, None] - X
-    delta_h = h * (1 - h) * (W @ delta_out)
+    back = (W if back_through is None else back_through(W)) @ delta_out
+    delta_h = (h * (1 - h) if phi_prime else 1) * back
     return delta_h @ X.T / m, (delta_out @ h.T / m).T, delta_h.mean(axis=1), delta_out.mean(axis=1)
+
+
+def both(parts):
+    """(grad_W, grad_b, grad_c) from the two uses, added, and ∇b, ∇c."""
+    encoder, decoder, grad_b, grad_c = parts
+    return encoder + decoder, grad_b, grad_c
 
 
 def only(case, which):
@@ -114,4 +122,10 @@ MISTAKES = [
     ("you added the decoder's BP3 without transposing it: the decoder uses Wᵀ, so its gradient "
      "is (1/m) H Δ_outᵀ in W's shape.",
      lambda case: (uses(case)[0] + uses(case)[1].T, *uses(case)[2:])),
+    ("your δ_h misses σ': BP2 through the decoder is δ_h = σ'(a) ⊙ (W δ_out), with "
+     "σ'(a) = h(1 − h).",
+     lambda case: both(uses(case, phi_prime=False))),
+    ("BP2 through the decoder multiplies by the transpose of the decoder's weights: the "
+     "decoder's weights are Wᵀ, so that is (Wᵀ)ᵀ = W, not Wᵀ.",
+     lambda case: both(uses(case, back_through=lambda W: W.T))),
 ]

@@ -20,6 +20,8 @@ practice seed every student has; a teacher grades with a secret one.
 What is left out: running the student's code (sandbox.py, harness.py).
 """
 
+from collections import Counter
+
 import numpy as np
 
 from backprop_edu.grader.derivatives import expected_outputs
@@ -76,8 +78,19 @@ class Verdict:
         if detail.get("diagnosis"):
             lines.append(f"  Diagnosis: {detail['diagnosis']}")
         if self.cases and not self.passed and self.status in ("wrong", "error"):
-            lines.append(f"  {self.cases_passed} of {self.cases} cases passed.")
+            lines.append(f"  {self.cases_passed} of {self.cases} cases passed"
+                         f"{uncounted(detail.get('passed_1x1_cases'))}.")
         return "\n".join(lines)
+
+
+def uncounted(numbers):
+    """' (case 1 is not counted: ...)': why a passing 1×1 case is left out of the count."""
+    if not numbers:
+        return ""
+    which = (f"case {numbers[0]} is" if len(numbers) == 1 else
+             f"cases {', '.join(str(n) for n in numbers)} are")
+    return (f" ({which} not counted: its arrays are 1×1, where many wrong formulas give the "
+            f"right number, e.g. a @ b = a * b and Wᵀ = W)")
 
 
 def as_number(value):
@@ -232,6 +245,39 @@ def swap_diagnosis(exercise, case, j, got, expected_all):
     return None
 
 
+def error_diagnosis(exercise, case, error):
+    """The diagnosis of a mistake that raises, on this case, the very error the student's code
+    raised (the same type and message: numpy's messages name the shapes), or None.
+
+    `φ' @ (Wᵀ δ)` where BP2 has `φ' * (Wᵀ δ)` fails this way on every case that is not 1×1."""
+    said = " ".join(str(error).split())
+    for diagnosis, mistake in exercise.MISTAKES:
+        try:
+            with np.errstate(all="ignore"):
+                mistake(case)
+        except Exception as raised:  # noqa: BLE001 -- the error is what we compare
+            text = " ".join(f"raised {type(raised).__name__}: {str(raised)[:300]}".split())
+            if text in said:
+                return diagnosis
+    return None
+
+
+def with_error_diagnosis(exercise, cases, failure):
+    """A failure whose function raised, with the diagnosis of the mistake that raises alike."""
+    status, message, detail = failure
+    if status != "error" or detail.get("diagnosis"):
+        return failure
+    diagnosis = error_diagnosis(exercise, cases[detail["case"] - 1], message)
+    return (status, message, {**detail, "diagnosis": diagnosis}) if diagnosis else failure
+
+
+def one_by_one(case):
+    """True for a case whose arrays all have a single entry: there a @ b = a * b, Wᵀ = W,
+    a mean is the number itself, and a wrong formula often gives the right number."""
+    arrays = [value for value in case.inputs.values() if isinstance(value, np.ndarray)]
+    return bool(arrays) and all(array.size == 1 for array in arrays)
+
+
 def diagnose(exercise, case, j, got, expected, expected_all=()):
     """The first diagnosis that fits output j of a wrong answer, or None."""
     for diagnosis, mistake in exercise.MISTAKES:
@@ -290,8 +336,12 @@ def compare(exercise, case, expected, got):
 def grade(exercise, cases, answers):
     """A Verdict from the cases and the student's answers: (outputs, error) per case.
 
-    Of several failing cases it reports the first one with a diagnosis, else the first
-    one whose function raised, else the first one.
+    Of several failing cases it reports the first one with the diagnosis that fits the most
+    of them (on a 1×1 case only when no other has one: it tells the fewest mistakes apart),
+    else the first one whose function raised, else the first one. A case that raised is
+    diagnosed too, when one of the exercise's mistakes raises the same error on it. A wrong
+    answer's passing 1×1 cases are not counted as passed (detail["passed_1x1_cases"] lists
+    them).
     """
     failures = []
     for i, (case, (got, error)) in enumerate(zip(cases, answers), start=1):
@@ -306,6 +356,7 @@ def grade(exercise, cases, answers):
             if len(exercise.FUNCTIONS) > 1:
                 message = f"{case.function}: {message}"
             failures.append(("wrong", message, {**where, **detail}))
+    failures = [with_error_diagnosis(exercise, cases, failure) for failure in failures]
     passed = len(cases) - len(failures)
     if not failures:
         functions = " and ".join(exercise.FUNCTIONS)
@@ -313,11 +364,17 @@ def grade(exercise, cases, answers):
         return Verdict(exercise.NAME, "pass",
                        f"{functions} {agree} with the reference on all {len(cases)} cases.",
                        len(cases), passed)
-    shown = next((f for f in failures if f[2].get("diagnosis")), None) \
+    diagnosed = [f for f in failures if f[2].get("diagnosis")]
+    fits = Counter(f[2]["diagnosis"] for f in diagnosed)
+    shown = min(diagnosed, default=None, key=lambda f: (
+        -fits[f[2]["diagnosis"]], one_by_one(cases[f[2]["case"] - 1]), f[2]["case"])) \
         or next((f for f in failures if f[0] == "error"), failures[0])
     status, message, detail = shown
-    detail = {**detail, "failed_cases": [f[2]["case"] for f in failures]}
-    return Verdict(exercise.NAME, status, message, len(cases), passed, detail)
+    failed = [f[2]["case"] for f in failures]
+    # A wrong answer that passes a 1×1 case passes it by luck: that case does not count.
+    lucky = [i for i, case in enumerate(cases, start=1) if i not in failed and one_by_one(case)]
+    detail = {**detail, "failed_cases": failed, **({"passed_1x1_cases": lucky} if lucky else {})}
+    return Verdict(exercise.NAME, status, message, len(cases), passed - len(lucky), detail)
 
 
 def check_functions(exercise, functions, seed=DEFAULT_SEED, grading=False):
