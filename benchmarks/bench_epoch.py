@@ -92,20 +92,23 @@ def make_bound(X, y, sizes, dtype, rows=False):
     """
     W = he_weights(sizes, dtype)
     rng = np.random.default_rng(1)
-    m, L = BATCH, len(W)
-
-    def buffer(n):
-        shape = (m, n) if rows else (n, m)
-        return rng.standard_normal(shape).astype(dtype)
-
-    A = [buffer(n) for n in sizes[1:]]          # forward outputs
-    D = [buffer(n) * 0.01 for n in sizes[1:]]   # δ^(l), stand-ins with realistic values
-    G = [buffer(n) for n in sizes[1:-1]]        # W_lᵀ δ^(l), for l ≥ 2
+    L = len(W)
     grad_W = [np.empty_like(w) for w in W]
 
+    def buffers(m):
+        """Forward outputs A, δ^(l) stand-ins D (realistic values), W_lᵀ δ^(l) for l ≥ 2 (G)."""
+        def buffer(n):
+            return rng.standard_normal((m, n) if rows else (n, m)).astype(dtype)
+        return ([buffer(n) for n in sizes[1:]], [buffer(n) * 0.01 for n in sizes[1:]],
+                [buffer(n) for n in sizes[1:-1]])
+
+    last = X.shape[0] - (X.shape[0] - 1) // BATCH * BATCH  # the last batch may be smaller
+    arrays = {m: buffers(m) for m in {BATCH, last}}
+
     def epoch():
-        for start in range(0, X.shape[0], m):
-            batch = X[start:start + m]
+        for start in range(0, X.shape[0], BATCH):
+            batch = X[start:start + BATCH]
+            A, D, G = arrays[batch.shape[0]]
             inputs = [batch if rows else batch.T] + A[:-1]  # H_0 = Xᵀ is a view
             for l in range(L):
                 if rows:
