@@ -473,15 +473,20 @@ def available(names, baseline):
     return kept, labels, notes
 
 
-def print_table(title, times, labels, notes, baseline, bound="bound"):
-    seconds = medians(times)
-    print(f"\n{title}")
-    fastest = {name: min(t) for name, t in times.items()}
+def print_rows(times, labels, bound="bound"):
+    """One row per system: the median epoch and the fastest, each as a ratio to the bound's."""
+    seconds, fastest = medians(times), {name: min(t) for name, t in times.items()}
     print("| system | seconds per epoch | ratio to the bound | fastest epoch | its ratio |")
     print("|---|---|---|---|---|")
     for name, s in seconds.items():
         print(f"| {labels[name]} | {s:.3f} | {s / seconds[bound]:.2f}× | {fastest[name]:.3f} | "
               f"{fastest[name] / fastest[bound]:.2f}× |")
+
+
+def print_table(title, times, labels, notes, baseline):
+    seconds = medians(times)
+    print(f"\n{title}")
+    print_rows(times, labels)
     print()
     if "baseline" in seconds:
         print(f"- now / {baseline.commit}: {paired(times, 'backprop_edu', 'baseline')} "
@@ -530,12 +535,7 @@ def mnist_rows(samples, repeats, baseline):
     seconds = medians(times)
     print(f"\nMNIST size, float32: {'-'.join(map(str, MNIST_LAYERS))} (ReLU), {samples} random "
           f"samples, batch {BATCH} (median of {repeats}; target ≤ {MNIST_TARGET}× the bound)")
-    fastest = {name: min(t) for name, t in times.items()}
-    print("| system | seconds per epoch | ratio to the bound | fastest epoch | its ratio |")
-    print("|---|---|---|---|---|")
-    for name, s in seconds.items():
-        print(f"| {labels[name]} | {s:.3f} | {s / seconds['bound']:.2f}× | {fastest[name]:.3f} | "
-              f"{fastest[name] / fastest['bound']:.2f}× |")
+    print_rows(times, labels)
     print(f"\n- now / the bound: {paired(times, 'backprop_edu', 'bound')}")
     for other, name in (("baseline", baseline.commit), ("torch", "PyTorch")):
         if other in seconds:
