@@ -14,20 +14,22 @@ weights changed), by the training loop (train.py) into every history record:
                         sample: BP2 multiplies whatever reaches them by less than that.
                         null for other activations.
     update_ratio        layers with a W: ‖ΔW_l‖ / ‖W_l‖ of the step the optimiser took
-                        (W_l after the step minus W_l before it, so momentum and Adam count
-                        as they really step), averaged over the epoch's steps. About 1e-3 is
-                        healthy; far above, the steps are large for the weights (lower the
-                        learning rate); far below, learning crawls.
+                        (its Δθ for W_l, kept in optimizer.last_steps, so momentum and Adam
+                        count as they really step; ‖W_l‖ before the step), averaged over
+                        the epoch's steps. About 1e-3 is healthy; far above, the steps are
+                        large for the weights (lower the learning rate); far below,
+                        learning crawls.
 
-Everything is read from what the layers hold after each step (a_l from the forward pass,
-W_l before and after the optimiser's step): no extra pass over the data, a few
-reductions per layer. A layer without a W or an activation (pooling, dropout, a layer
-of your own) gets null; so does a layer that did not hold a_l (with gradient
-checkpointing, the layers whose values were let go).
+Everything is read from what the layers and the optimiser hold after each step (a_l
+from the forward pass, W_l before the step, the step itself): no extra pass over the
+data, a few reductions per layer. A layer without a W or an activation (pooling,
+dropout, a layer of your own) gets null; so does a layer that did not hold a_l (with
+gradient checkpointing, the layers whose values were let go), and every update_ratio
+when the optimiser keeps no last_steps (one of your own).
 
-    health = EpochHealth(net.layers)        # at the start of an epoch
+    health = EpochHealth(net.layers, optimizer)   # at the start of an epoch
     ... forward, backward ...
-    health.after_backward()                 # a_l, and W_l before the step
+    health.after_backward()                 # a_l, and ‖W_l‖ before the step
     optimizer.step()
     health.after_step()                     # ‖ΔW_l‖ / ‖W_l‖
     health.record()                         # {"dead_fraction": [...], ...}, one value per layer
@@ -66,8 +68,9 @@ def norm(array):
 class EpochHealth:
     """dead_fraction, saturated_fraction and update_ratio of every layer, over one epoch."""
 
-    def __init__(self, layers):
+    def __init__(self, layers, optimizer=None):
         self.layers = layers
+        self.optimizer = optimizer
         kinds = [activation_of(layer) for layer in layers]
         # per ReLU unit: Σ over the epoch's samples of h_{l,j} = max(a_{l,j}, 0); a sum of
         # numbers ≥ 0, it is 0 exactly when a_{l,j} was never > 0: a dead unit
@@ -76,15 +79,18 @@ class EpochHealth:
         # per sigmoid/tanh unit: the largest |φ'(a_{l,j})| of the epoch
         self.largest_slope = [np.zeros(layer.n_out) if kind in LARGEST_SLOPE else None
                               for layer, kind in zip(layers, kinds)]
-        self.W_before = [np.empty_like(layer.W) if "W" in layer.params else None
-                         for layer in layers]
+        # which of the optimiser's parameters is layer l's W (its step is last_steps[k])
+        W_of = {id(layer): k for k, parameter in enumerate(getattr(optimizer, "parameters", []))
+                for layer, name in parameter.places if name == "W"}
+        self.W_index = [W_of.get(id(layer)) for layer in layers]
+        self.W_size = [None] * len(layers)   # ‖W_l‖ before the step
         self.ratio_sum = [0.0] * len(layers)
         self.steps = [0] * len(layers)
         self.unseen = [False] * len(layers)  # a step after which the layer held no a_l
         self.ones = {}                       # 1, a column of m ones, per batch size and dtype
 
     def after_backward(self):
-        """Read every layer's a_l, h_l (one column per sample), and keep W_l before the step."""
+        """Read every layer's a_l, h_l (one column per sample), and ‖W_l‖ before the step."""
         for l, layer in enumerate(self.layers):
             if self.relu_sums[l] is not None or self.largest_slope[l] is not None:
                 a = getattr(layer, "a", None)
@@ -96,8 +102,8 @@ class EpochHealth:
                 else:                                # sigmoid, tanh: the largest |φ'(a_{l,j})|
                     slope = np.abs(layer.activation.phi_prime(a, layer.h))
                     np.maximum(self.largest_slope[l], slope.max(axis=1), out=self.largest_slope[l])
-            if self.W_before[l] is not None:
-                np.copyto(self.W_before[l], layer.W)
+            if self.W_index[l] is not None:
+                self.W_size[l] = norm(layer.W)       # ‖W_l‖ before the step
 
     def column_of_ones(self, a):
         """1, the column of m ones that sums a batch's columns (as in BP4), made once."""
@@ -108,14 +114,12 @@ class EpochHealth:
 
     def after_step(self):
         """‖ΔW_l‖ / ‖W_l‖ of the step the optimiser just took, for every layer with a W."""
-        for l, layer in enumerate(self.layers):
-            before = self.W_before[l]
-            if before is None:
-                continue
-            size = norm(before)                        # ‖W_l‖ before the step
-            step = np.subtract(layer.W, before, out=before)  # ΔW_l = W_l after − W_l before
-            if size > 0:
-                self.ratio_sum[l] += norm(step) / size
+        steps = getattr(self.optimizer, "last_steps", None)
+        if steps is None:
+            return
+        for l, k in enumerate(self.W_index):
+            if k is not None and self.W_size[l] > 0:
+                self.ratio_sum[l] += norm(steps[k]) / self.W_size[l]  # ‖ΔW_l‖ / ‖W_l‖
                 self.steps[l] += 1
 
     def record(self):

@@ -153,7 +153,7 @@ class Dense:
         """
         m = delta.shape[1]
         self.delta = delta
-        self.grad_W = delta @ self.h_prev.T / m    # BP3: ∇W_l = (1/m) Δ_l H_{l−1}ᵀ
+        self.grad_W = (delta / m) @ self.h_prev.T  # BP3: ∇W_l = (1/m) Δ_l H_{l−1}ᵀ
         self.grad_b = delta.mean(axis=1)           # BP4: ∇b_l = (1/m) Δ_l 1, the row-mean of Δ_l
         self.grad_h_prev = self.W.T @ delta if input_gradient else None  # ∂J/∂h_{l−1} = W_lᵀ δ^(l)
         return self.grad_h_prev

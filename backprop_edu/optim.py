@@ -1,9 +1,9 @@
 """Optimisers: how the gradients BP3 and BP4 left in each layer become a step.
 
 Every optimiser updates each parameter θ (every layer's W and b, or whatever a
-layer lists in ``params``) in place from its gradient g = ∇_θ J. With L2
-weight decay λ > 0 the gradient of the penalty (λ/2)‖θ‖² is added first:
-g ← g + λθ.
+layer lists in ``params``) in place from its gradient g = ∇_θ J: its rule gives
+the step Δθ, and θ ← θ − Δθ. With L2 weight decay λ > 0 the gradient of the
+penalty (λ/2)‖θ‖² is added first: g ← g + λθ.
 
     SGD        θ ← θ − η g
     Momentum   v ← μ v + g;   θ ← θ − η v               (heavy ball)
@@ -13,7 +13,9 @@ g ← g + λθ.
 
 These are the same rules (and the same conventions) as PyTorch's SGD and Adam.
 A parameter shared by two layers (tied weights) is one parameter: its gradient
-is the sum of theirs (Network.parameters), and it is stepped once.
+is the sum of theirs (Network.parameters), and it is stepped once. The steps of
+the last update stay in ``last_steps`` (one per parameter) until the next, so
+that the training loop can report ‖ΔW_l‖ / ‖W_l‖ without copying W.
 
 Usage:  opt = SGD(net, lr=0.1);  net.forward(X); net.backward(Y); opt.step()
 """
@@ -47,11 +49,14 @@ class Optimizer:
 
     def step(self):
         """One update of every parameter, from the gradients of the last backward pass."""
+        self.last_steps = []
         for k, parameter in enumerate(self.parameters):
             theta, g = parameter.value, parameter.grad
             if self.weight_decay:
                 g = g + self.weight_decay * theta  # g ← g + λθ
-            self.update(k, theta, g)
+            step = self.update(k, g)               # Δθ, by the optimiser's rule
+            theta -= step                          # θ ← θ − Δθ
+            self.last_steps.append(step)
 
     def zeros(self):
         """One array of zeros per parameter, shaped like it: an optimiser's state."""
@@ -61,8 +66,8 @@ class Optimizer:
 class SGD(Optimizer):
     """θ ← θ − η g.  SGD(net, lr=0.1, weight_decay=0.0)."""
 
-    def update(self, k, theta, g):
-        theta -= self.lr * g                      # θ ← θ − η g
+    def update(self, k, g):
+        return self.lr * g                        # Δθ = η g:  θ ← θ − η g
 
 
 class Momentum(Optimizer):
@@ -79,13 +84,12 @@ class Momentum(Optimizer):
         self.nesterov = nesterov
         self.velocity = self.zeros()
 
-    def update(self, k, theta, g):
+    def update(self, k, g):
         v = self.velocity[k]
         v[...] = self.momentum * v + g            # v ← μ v + g
         if self.nesterov:
-            theta -= self.lr * (g + self.momentum * v)  # θ ← θ − η (g + μ v)
-        else:
-            theta -= self.lr * v                  # θ ← θ − η v
+            return self.lr * (g + self.momentum * v)  # Δθ = η (g + μ v)
+        return self.lr * v                        # Δθ = η v:  θ ← θ − η v
 
 
 class Adam(Optimizer):
@@ -110,13 +114,13 @@ class Adam(Optimizer):
         self.t += 1
         super().step()
 
-    def update(self, k, theta, g):
+    def update(self, k, g):
         m, s, t = self.m[k], self.s[k], self.t
         m[...] = self.beta1 * m + (1 - self.beta1) * g        # m ← β₁ m + (1 − β₁) g
         s[...] = self.beta2 * s + (1 - self.beta2) * g * g    # s ← β₂ s + (1 − β₂) g²
         m_hat = m / (1 - self.beta1 ** t)                     # m̂ = m / (1 − β₁ᵗ)
         s_hat = s / (1 - self.beta2 ** t)                     # ŝ = s / (1 − β₂ᵗ)
-        theta -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)  # θ ← θ − η m̂ / (√ŝ + ε)
+        return self.lr * m_hat / (np.sqrt(s_hat) + self.eps)  # Δθ = η m̂ / (√ŝ + ε)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

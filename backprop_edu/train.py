@@ -203,7 +203,7 @@ def train_epochs(net, optimizer, X_train, y_train, X_val=None, y_val=None, epoch
         rng.shuffle(order)
         loss_sum, correct = 0.0, 0
         sum_W, sum_b, sum_delta = [0.0] * L, [0.0] * L, [0.0] * L
-        health = EpochHealth(layers)  # dead and saturated units, update ratios (health.py)
+        health = EpochHealth(layers, optimizer)  # dead and saturated units, update ratios
         seen = batches = 0
         sum_clip, clipped = 0.0, 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

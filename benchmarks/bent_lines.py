@@ -139,7 +139,9 @@ class TiledSGD(SGD):
             blocks.append((rows, self.buffer[:n * row].reshape((n,) + tuple(shape[1:]))))
         return blocks
 
-    def update(self, k, theta, g):
-        for rows, step in self.blocks[k]:
-            np.multiply(g[rows], self.lr, out=step)  # η g, for a block of rows
-            theta[rows] -= step                      # θ ← θ − η g
+    def step(self):
+        for k, parameter in enumerate(self.parameters):
+            theta, g = parameter.value, parameter.grad
+            for rows, step in self.blocks[k]:
+                np.multiply(g[rows], self.lr, out=step)  # η g, for a block of rows
+                theta[rows] -= step                      # θ ← θ − η g
