@@ -45,7 +45,7 @@ import time
 import numpy as np
 
 from backprop_edu.clipping import check_max_norm, clip_grad_norm
-from backprop_edu.health import EpochHealth
+from backprop_edu.health import EpochHealth, norm
 
 EVAL_CHUNK = 4096  # samples per forward pass when evaluating: memory O(chunk × width)
 DIVERGENCE_FACTOR = 1e6  # a loss above 1e6 × max(the first batch's loss, 1) has diverged
@@ -104,11 +104,6 @@ def evaluate(net, X, y):
             correct += int(np.count_nonzero(net.output.argmax(axis=0) == labels[rows]))
     accuracy = correct / m if labels is not None else None
     return total_loss / m, accuracy
-
-
-def norm(array):
-    """‖array‖: the Frobenius norm of a matrix, the Euclidean norm of a vector."""
-    return math.sqrt(float(np.vdot(array, array)))
 
 
 def layer_norms(layer, column_norms):
