@@ -68,9 +68,10 @@ def build_network(widths, activation="relu", output_activation="identity",
     layers, n_in = [], widths[0]
     for position, token in enumerate(widths[1:], start=1):
         pool = pooling_layer(token)
-        if pool is not None:           # its n_in is bound to the width below by Network
+        if pool is not None:           # windows of k of the n_in units below
+            pool.bind(n_in)            # (a ValueError if k does not divide n_in)
             layers.append(pool)
-            n_in //= pool.k
+            n_in = pool.n_out
             continue
         if layers and dropout:         # after a hidden layer (and its pooling)
             layers.append(Dropout(dropout, rng=rng))
