@@ -9,7 +9,8 @@ Every file is written atomically, after the experiment: a failed run leaves no f
 import click
 
 from backprop_edu.cli.options import (SEED, FiniteFloatRange, distinct_outputs, figure_path,
-                                      json_option, parse_layers, print_or_write, size_option)
+                                      json_option, parse_layers, print_or_write, size_option,
+                                      wrote_figure)
 
 DEFAULT_LAYERS = "64," + "256," * 8 + "10"   # L = 9 layers: √L = 3
 
@@ -66,7 +67,7 @@ def memory(widths, batch_size, dtype, activation, checkpoint_every, seed, output
         from backprop_edu.cost_plots import plot_memory
 
         plot_memory(result, output, size=size)
-        click.echo(f"wrote {output}", err=json_output == "-")
+        wrote_figure(output, json_output)
 
 
 def memory_text(result):
@@ -180,7 +181,7 @@ def slowdown(epochs, lr, network_lr, seed, output, json_output, size):
         from backprop_edu.cost_plots import plot_slowdown
 
         plot_slowdown(result, output, size=size)
-        click.echo(f"wrote {output}", err=json_output == "-")
+        wrote_figure(output, json_output)
 
 
 def slowdown_text(result):

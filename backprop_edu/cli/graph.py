@@ -10,7 +10,7 @@ import click
 
 from backprop_edu.activations import ACTIVATIONS, get_activation
 from backprop_edu.cli.options import (distinct_outputs, figure_path, json_option, parse_number,
-                                      parse_numbers, print_or_write)
+                                      parse_numbers, print_or_write, wrote_figure)
 from backprop_edu.example import format_value
 
 
@@ -95,7 +95,7 @@ def graph(ctx, x_text, y_text, activation, tied, residual, model, output, json_o
         plot_graph(data, output)
     print_or_write(graph_text(data, kind), data, json_output)
     if output:
-        click.echo(f"wrote {output}", err=json_output == "-")
+        wrote_figure(output, json_output)
 
 
 def load_network(path):

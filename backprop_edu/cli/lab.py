@@ -13,7 +13,8 @@ import os
 import click
 
 from backprop_edu.cli.options import (SEED, FiniteFloatRange, comma_list, distinct_outputs,
-                                      figure_path, json_option, print_or_write, size_option)
+                                      figure_path, json_option, print_or_write, size_option,
+                                      wrote_figure)
 
 ACTIVATION_CHOICES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
 INIT_CHOICES = ("normal", "xavier", "he")
@@ -165,7 +166,7 @@ def vanishing(depth, width, activations, inits, std, residual, dtype, data, batc
         from backprop_edu.plots import plot_vanishing
 
         plot_vanishing(result, output, size=size)
-        click.echo(f"wrote {output}", err=json_output == "-")
+        wrote_figure(output, json_output)
 
 
 def vanishing_text(result, table=False):
@@ -269,7 +270,7 @@ def modes(max_params, points, batch_size, seed, output, json_output, size):
         from backprop_edu.plots import plot_modes
 
         plot_modes(result, output, size=size)
-        click.echo(f"wrote {output}", err=json_output == "-")
+        wrote_figure(output, json_output)
 
 
 def modes_text(result):

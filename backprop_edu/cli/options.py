@@ -207,6 +207,11 @@ def print_or_write(text, data, json_output):
         click.echo(f"wrote {json_output}")
 
 
+def wrote_figure(path, json_output):
+    """Say where the figure went: on stderr when standard output carries the JSON (--json -)."""
+    click.echo(f"wrote {path}", err=json_output == "-")
+
+
 def distinct_outputs(data=None, model=None, file=None, **paths):
     """No two output options may name the same file, and none may overwrite the --data CSV
     (or the MODEL being read, or the FILE being graded). '-' (standard output) is no file."""

@@ -11,7 +11,7 @@ import math
 import click
 
 from backprop_edu.cli.options import (SEED, distinct_outputs, figure_path, json_option,
-                                      print_or_write, size_option)
+                                      print_or_write, size_option, wrote_figure)
 
 ACTIVATION_CHOICES = ("tanh", "identity", "sigmoid", "relu", "leaky_relu", "softplus")
 RECURRENT_ONLY = ("steps", "spectral_radii", "width", "activation", "batch_size")
@@ -170,7 +170,7 @@ def stability(ctx, eigenvalues, taus, depth, recurrent, steps, spectral_radii, w
         from backprop_edu.stability_plots import plot_recurrent, plot_stability
 
         (plot_recurrent if recurrent else plot_stability)(result, output, size=size)
-        click.echo(f"wrote {output}", err=json_output == "-")
+        wrote_figure(output, json_output)
 
 
 # -- what it prints -----------------------------------------------------------------
